@@ -1,0 +1,23 @@
+"""Reads about communities and conversations, shaped for each page."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from communities.models import Community
+from members.access import directory_communities
+from members.models import MembershipStatus
+
+
+def with_member_count(qs: QuerySet[Community]) -> QuerySet[Community]:
+    return qs.annotate(
+        member_count=Count(
+            "memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE), distinct=True
+        )
+    )
+
+
+def home_communities(user: object, limit: int = 50) -> QuerySet[Community]:
+    """Communities the visitor can see on the home page (never a secret one they are not in)."""
+    ids = directory_communities(user).values("pk")
+    return with_member_count(Community.objects.filter(pk__in=ids)).order_by("name")[:limit]

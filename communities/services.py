@@ -1,0 +1,154 @@
+"""Writes about communities and conversations. Each runs in one transaction."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from communities.markdown import MarkdownTooComplex, render_markdown
+from communities.models import Community, Post, PostStatus, Space, Thread
+from members.models import STAFF_ROLES, Membership, Role, User
+from members.services import membership_join
+
+MENTION_URL = "/u/{handle}/"
+MAX_TITLE_CHARS = 200
+MAX_BODY_CHARS = 32_000
+
+
+def render_user_markdown(source: str) -> str:
+    """Render member-written Markdown (posts, guidelines, welcome messages) with @mention links."""
+    try:
+        return render_markdown(source, mention_url=MENTION_URL)
+    except MarkdownTooComplex as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+@transaction.atomic
+def community_create(
+    *,
+    owner: User,
+    name: str,
+    slug: str = "",
+    purpose: str,
+    **fields: object,
+) -> Community:
+    """Create a community; its creator becomes its owner and it gets a "General" space."""
+    community = Community(
+        name=name, slug=slug or slugify(name)[:50], purpose=purpose, created_by=owner, **fields
+    )
+    community.guidelines_html = (
+        render_user_markdown(community.guidelines_md) if community.guidelines_md else ""
+    )
+    if community.welcome_message_md:
+        community.welcome_message_html = render_user_markdown(community.welcome_message_md)
+    community.full_clean()
+    community.save()
+    Space.objects.create(community=community, name="General", slug="general", position=0)
+    membership_join(user=owner, community=community, role=Role.OWNER, actor=owner, at=community.created_at)
+    return community
+
+
+def _validate_body(body_md: str) -> str:
+    body_md = (body_md or "").strip()
+    if not body_md:
+        raise ValidationError("Write something before posting.")
+    if len(body_md) > MAX_BODY_CHARS:
+        raise ValidationError(
+            f"Posts are limited to {MAX_BODY_CHARS:,} characters (this one has {len(body_md):,})."
+        )
+    return body_md
+
+
+@transaction.atomic
+def thread_create(
+    *,
+    author: Membership | User,
+    space: Space,
+    title: str,
+    body_md: str,
+    kind: str = "discussion",
+    at: object = None,
+    pinned: bool = False,
+) -> Thread:
+    """Start a thread with its opening post. ``author`` is a Membership, or a system User (bot)."""
+    now = at or timezone.now()
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("Give the thread a title.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ValidationError(f"Titles are limited to {MAX_TITLE_CHARS} characters.")
+    body_md = _validate_body(body_md)
+    body_html = render_user_markdown(body_md)
+    user_id, staff = _author_fields(author)
+    thread = Thread.objects.create(
+        community_id=space.community_id,
+        space=space,
+        author_id=user_id,
+        title=title,
+        kind=kind,
+        created_at=now,
+        last_post_at=now,
+        pinned=pinned,
+    )
+    Post.objects.create(
+        thread=thread,
+        community_id=space.community_id,
+        author_id=user_id,
+        author_staff=staff,
+        is_opening=True,
+        body_md=body_md,
+        body_html=body_html,
+        created_at=now,
+        published_at=now,
+    )
+    return thread
+
+
+@transaction.atomic
+def post_create(
+    *,
+    author: Membership | User,
+    thread: Thread,
+    body_md: str,
+    reply_to: Post | None = None,
+    at: object = None,
+) -> Post:
+    """Reply in a thread."""
+    now = at or timezone.now()
+    if thread.locked and not (isinstance(author, Membership) and author.role in STAFF_ROLES):
+        raise ValidationError("This thread is locked.")
+    body_md = _validate_body(body_md)
+    body_html = render_user_markdown(body_md)
+    user_id, staff = _author_fields(author)
+    post = Post.objects.create(
+        thread=thread,
+        community_id=thread.community_id,
+        author_id=user_id,
+        author_staff=staff,
+        reply_to=reply_to if reply_to is not None and reply_to.thread_id == thread.pk else None,
+        body_md=body_md,
+        body_html=body_html,
+        created_at=now,
+        status=PostStatus.PUBLISHED,
+        published_at=now,
+    )
+    Thread.objects.filter(pk=thread.pk).update(last_post_at=now, reply_count=F("reply_count") + 1)
+    return post
+
+
+def _author_fields(author: Membership | User) -> tuple[int, bool]:
+    if isinstance(author, Membership):
+        return author.user_id, author.role in STAFF_ROLES
+    return author.pk, False
+
+
+def post_url(post: Post) -> str:
+    thread = post.thread
+    return (
+        reverse("thread-detail", args=[thread.community.slug, thread.pk, thread.slug or "thread"])
+        + f"#post-{post.pk}"
+    )

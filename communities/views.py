@@ -1,0 +1,41 @@
+"""Community and discussion pages. Views are thin: access, then a selector or service."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from communities.models import Thread
+from members import access
+
+
+@require_GET
+def community_home(request: HttpRequest, slug: str) -> HttpResponse:
+    acc = access.community_landing(request.user, slug)
+    threads = []
+    if acc.can_read:
+        threads = list(
+            Thread.objects.filter(community=acc.community, removed_at__isnull=True)
+            .filter(access.visible_spaces_q(acc.membership, prefix="space__"))
+            .select_related("space", "author")
+            .order_by("-pinned", "-last_post_at")[:50]
+        )
+    return render(
+        request, "communities/home.html", {"community": acc.community, "access": acc, "threads": threads}
+    )
+
+
+@require_GET
+def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: str = "") -> HttpResponse:
+    thread, acc = access.thread_for_reader(request.user, slug, thread_id)
+    posts = (
+        thread.posts.filter(access.visible_posts_q(acc.membership))
+        .select_related("author")
+        .order_by("created_at", "id")[:200]
+    )
+    return render(
+        request,
+        "communities/thread.html",
+        {"community": acc.community, "access": acc, "thread": thread, "posts": posts},
+    )

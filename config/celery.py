@@ -1,0 +1,16 @@
+"""The Celery app. Every periodic schedule lives here, with a comment saying when it runs."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("hearth")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Beat schedule: apps register nothing themselves; each entry is listed here.
+app.conf.beat_schedule = {}

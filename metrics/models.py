@@ -1,0 +1,1 @@
+"""Metrics tables: the visit log and daily snapshots (built in the metrics issue)."""
