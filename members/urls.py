@@ -1,8 +1,8 @@
 from django.urls import path
 
-from members import views
+from members.views import invites, profiles
 
 urlpatterns = [
-    path("invite/<str:token>/", views.invite_landing, name="invite-landing"),
-    path("u/<str:handle>/", views.profile, name="profile"),
+    path("invite/<str:token>/", invites.invite_landing, name="invite-landing"),
+    path("u/<str:handle>/", profiles.profile, name="profile"),
 ]

@@ -1,12 +1,12 @@
-"""Account-adjacent pages: invite landing and profiles."""
+"""Invite pages."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from members.models import Invite, User
+from members.models import Invite
 
 
 @require_GET
@@ -22,11 +22,3 @@ def invite_landing(request: HttpRequest, token: str) -> HttpResponse:
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"
     return response
-
-
-@require_GET
-def profile(request: HttpRequest, handle: str) -> HttpResponse:
-    user = User.objects.filter(handle__iexact=handle, is_active=True).first()
-    if user is None:
-        raise Http404
-    return render(request, "members/profile.html", {"profile_user": user})

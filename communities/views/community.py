@@ -1,4 +1,4 @@
-"""Community and discussion pages. Views are thin: access, then a selector or service."""
+"""Community pages: home, directory, settings. Views are thin: access, then a selector or service."""
 
 from __future__ import annotations
 
@@ -23,19 +23,4 @@ def community_home(request: HttpRequest, slug: str) -> HttpResponse:
         )
     return render(
         request, "communities/home.html", {"community": acc.community, "access": acc, "threads": threads}
-    )
-
-
-@require_GET
-def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: str = "") -> HttpResponse:
-    thread, acc = access.thread_for_reader(request.user, slug, thread_id)
-    posts = (
-        thread.posts.filter(access.visible_posts_q(acc.membership))
-        .select_related("author")
-        .order_by("created_at", "id")[:200]
-    )
-    return render(
-        request,
-        "communities/thread.html",
-        {"community": acc.community, "access": acc, "thread": thread, "posts": posts},
     )
