@@ -11,6 +11,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("hearth")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# config is not a Django app, so autodiscovery does not see its tasks module.
+app.conf.imports = ("config.tasks",)
 
 # Beat schedule: apps register nothing themselves; each entry is listed here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Every minute: the worker records a heartbeat that /healthz reports ("is a worker running?").
+    "worker-heartbeat": {"task": "config.tasks.heartbeat", "schedule": 60.0},
+}
