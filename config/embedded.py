@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = dict(os.environ)
     env.setdefault("DJANGO_DEBUG", "true")
+    env.setdefault("SITE_URL", f"http://{args.host}:{args.port}")  # links in emails and the demo output
     # Tasks go to the embedded worker instead of running inside the web request.
     env["CELERY_TASK_ALWAYS_EAGER"] = "false"
     if env.get("REDIS_URL"):

@@ -145,7 +145,7 @@ else:
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no
 # server, so `make run` can run a worker with embedded beat. Without a worker (tests, or a plain
 # runserver), tasks run eagerly in-process.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600 * 6}
 if not REDIS_URL:
     _queue_dir = VAR_DIR / "celery" / "queue"
