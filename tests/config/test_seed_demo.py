@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY
 from django.core.management import call_command
+from django.core.management.base import OutputWrapper
 from django.db.models import Count
 from django.urls import reverse
 
@@ -47,7 +48,7 @@ def test_seed_demo_is_idempotent(seeded):
     assert "already there" in out.getvalue()
 
 
-def test_demo_covers_every_visibility_and_join_policy(seeded):
+def check_every_visibility_and_join_policy() -> None:
     assert counts()["Community"] == 5
     assert set(Community.objects.values_list("visibility", flat=True)) == {"public", "listed", "secret"}
     assert set(Community.objects.values_list("join_policy", flat=True)) == {"open", "approval", "invite_only"}
@@ -58,7 +59,7 @@ def test_demo_covers_every_visibility_and_join_policy(seeded):
     assert not EmailAddress.objects.filter(verified=False).exists()
 
 
-def test_demo_history_spans_four_months(seeded):
+def check_history_spans_four_months() -> None:
     from django.utils import timezone
 
     now = timezone.now()
@@ -77,7 +78,7 @@ def test_demo_history_spans_four_months(seeded):
     assert promoted.role == Role.MODERATOR and (now - promoted.at).days >= 50
 
 
-def test_demo_invites_and_join_requests(seeded):
+def check_invites_and_join_requests() -> None:
     invited = Membership.objects.filter(invite__isnull=False)
     assert invited.count() >= 15
     for membership in invited.select_related("invite"):
@@ -98,29 +99,29 @@ def test_demo_invites_and_join_requests(seeded):
         assert not Membership.objects.filter(user=request.user, community=request.community).exists()
 
 
-@pytest.mark.parametrize(
-    ("handle", "role"),
-    [
+def check_printed_logins_work(output: str, client) -> None:
+    for handle, role in (
         (demo_data.OWNER_HANDLE, Role.OWNER),
         (demo_data.MODERATOR_HANDLE, Role.MODERATOR),
         (demo_data.MEMBER_HANDLE, Role.MEMBER),
-    ],
-)
-def test_printed_demo_logins_work(seeded, client, handle, role):
-    email = f"{handle}@{demo_data.DEMO_EMAIL_DOMAIN}"
-    assert email in seeded and demo_data.DEMO_PASSWORD in seeded
-    assert client.login(username=handle, password=demo_data.DEMO_PASSWORD)
-    client.logout()
-    response = client.post(reverse("account_login"), {"login": email, "password": demo_data.DEMO_PASSWORD})
-    assert response.status_code == 302
-    user = User.objects.get(handle=handle)
-    assert int(client.session[SESSION_KEY]) == user.pk
-    assert Membership.objects.filter(
-        user=user, role=role, status="active", community__slug="night-owls"
-    ).exists()
+    ):
+        email = f"{handle}@{demo_data.DEMO_EMAIL_DOMAIN}"
+        assert email in output and demo_data.DEMO_PASSWORD in output
+        assert client.login(username=handle, password=demo_data.DEMO_PASSWORD)
+        client.logout()
+        response = client.post(
+            reverse("account_login"), {"login": email, "password": demo_data.DEMO_PASSWORD}
+        )
+        assert response.status_code == 302
+        user = User.objects.get(handle=handle)
+        assert int(client.session[SESSION_KEY]) == user.pk
+        assert Membership.objects.filter(
+            user=user, role=role, status="active", community__slug="night-owls"
+        ).exists()
+        client.post(reverse("account_logout"))
 
 
-def test_home_lists_demo_communities_except_secret(seeded, client):
+def check_home_lists_demo_communities_except_secret(client) -> None:
     body = client.get(reverse("home")).content.decode()
     for spec in demo_data.COMMUNITIES:
         if spec["visibility"] == "secret":
@@ -129,7 +130,16 @@ def test_home_lists_demo_communities_except_secret(seeded, client):
             assert spec["name"] in body
 
 
-def test_extension_hook_calls_existing_modules_only(seeded, monkeypatch):
+def test_demo_content_and_logins(seeded, client):
+    """One seeded database, several checks (seeding takes seconds; doing it once keeps CI quick)."""
+    check_every_visibility_and_join_policy()
+    check_history_spans_four_months()
+    check_invites_and_join_requests()
+    check_home_lists_demo_communities_except_secret(client)
+    check_printed_logins_work(seeded, client)
+
+
+def test_extension_hook_calls_existing_modules_only(monkeypatch):
     from tests.config import demo_extension_probe
 
     demo_extension_probe.calls.clear()
@@ -139,7 +149,8 @@ def test_extension_hook_calls_existing_modules_only(seeded, monkeypatch):
         ["hearth_no_such_package.demo", "members.no_such_demo", "tests.config.demo_extension_probe"],
     )
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    ran = seed_demo.run_extensions(OutputWrapper(out))
+    assert ran == ["tests.config.demo_extension_probe"]
     assert len(demo_extension_probe.calls) == 1
     assert "probe extension ran" in out.getvalue()
 
