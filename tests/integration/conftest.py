@@ -88,7 +88,7 @@ def _require_redis() -> str:
     try:
         redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
     except Exception as exc:
-        pytest.fail(f"REDIS_URL is set ({redis_url}) but Redis is unreachable: {exc!r}")
+        pytest.fail(f"REDIS_URL is set ({redis_url}) but Redis is unreachable: {exc!r}", pytrace=False)
     return redis_url
 
 

@@ -11,7 +11,12 @@ from config import heartbeat
 pytestmark = pytest.mark.integration
 
 
-def test_worker_runs_heartbeat_task(transactional_db, celery_worker_proc, heartbeat_token, client):
+def test_worker_runs_heartbeat_task(
+    transactional_db, celery_worker_proc, heartbeat_token, client, settings, tmp_path
+):
+    # Read heartbeats only from the shared cache (Redis), not from a var/ file that a local
+    # `make run` worker may be writing at the same time.
+    settings.VAR_DIR = tmp_path
     celery_worker_proc.send("config.tasks.heartbeat", token=heartbeat_token)
 
     beat = celery_worker_proc.wait_for(
@@ -24,6 +29,7 @@ def test_worker_runs_heartbeat_task(transactional_db, celery_worker_proc, heartb
     import os
 
     assert beat["pid"] != os.getpid()
+    assert beat["hostname"]
     # /healthz reports it.
     data = client.get(reverse("healthz")).json()
     assert data["worker"]["last_heartbeat"] == beat["at"]
