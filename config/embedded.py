@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
             if worker.poll() is not None:
                 print(f"The embedded worker exited ({worker.returncode}); see {log_path}.", flush=True)
-                worker = None if stopping else worker
+                code = worker.returncode or 1
                 break
             time.sleep(0.5)
     finally:
