@@ -41,6 +41,7 @@ from moderation import ratelimit
 from moderation.models import (
     AuditAction,
     AuditLogEntry,
+    CommunityLimits,
     Flag,
     FlagReason,
     Sanction,
@@ -954,3 +955,52 @@ def word_filter_remove(*, actor: Membership, word_filter_id: int) -> None:
         action=AuditAction.SETTINGS_CHANGED,
         data={"word_filter": "removed", "phrase": wf.phrase},
     )
+
+
+# --- Owner settings --------------------------------------------------------------------------------
+
+MODERATION_SETTING_FIELDS = (
+    "flag_threshold",
+    "hold_first_posts",
+    "transparency_log_enabled",
+    "transparency_show_moderator",
+)
+LIMIT_FIELDS = (
+    "post_interval_seconds",
+    "thread_interval_seconds",
+    "new_member_post_interval_seconds",
+    "new_member_thread_interval_seconds",
+    "threads_per_day",
+    "threads_first_day",
+    "new_member_days",
+)
+
+
+@transaction.atomic
+def moderation_settings_update(*, actor: Membership, community_values: dict, limit_values: dict) -> None:
+    """Owner-only: flag threshold, held first posts, transparency log, posting limits."""
+    if not (access.is_staff(actor) and actor.role == "owner"):
+        raise PermissionDenied("Only the owner changes these settings.")
+    community = Community.objects.select_for_update().get(pk=actor.community_id)
+    changed = {}
+    for name in MODERATION_SETTING_FIELDS:
+        if name in community_values and getattr(community, name) != community_values[name]:
+            changed[name] = community_values[name]
+            setattr(community, name, community_values[name])
+    if changed:
+        community.save(update_fields=list(changed))
+    limits, _ = CommunityLimits.objects.get_or_create(community=community)
+    limit_changes = {}
+    for name in LIMIT_FIELDS:
+        if name in limit_values and getattr(limits, name) != limit_values[name]:
+            limit_changes[name] = limit_values[name]
+            setattr(limits, name, limit_values[name])
+    if limit_changes:
+        limits.save(update_fields=list(limit_changes))
+    if changed or limit_changes:
+        audit(
+            community_id=community.pk,
+            actor=actor.user,
+            action=AuditAction.SETTINGS_CHANGED,
+            data={"moderation_settings": {k: str(v) for k, v in {**changed, **limit_changes}.items()}},
+        )
