@@ -347,3 +347,17 @@ def directory_communities(user: object) -> QuerySet[Community]:
     if _is_authenticated(user):
         q |= Q(memberships__user=user, memberships__status=MembershipStatus.ACTIVE)
     return Community.objects.filter(q).distinct()
+
+
+# --- Moderation --------------------------------------------------------------------------------
+
+
+def is_banned(user: object, community: Community | int) -> bool:
+    """Whether the user is banned from the community: invites and join requests must refuse them
+    (``members.services.membership_join`` refuses too, as the last line)."""
+    if not _is_authenticated(user):
+        return False
+    community_id = community if isinstance(community, int) else community.pk
+    return Membership.objects.filter(
+        user=user, community_id=community_id, status=MembershipStatus.BANNED
+    ).exists()

@@ -213,10 +213,7 @@ def moderation_check_post(
         return PUBLISH
     now = timezone.now()
     if author.muted_until and author.muted_until > now:
-        until = timezone.localtime(author.muted_until).strftime("%-d %b %Y, %H:%M %Z")
-        raise PostingRefused(
-            f"You are muted in this community until {until}. You can still read.", code="muted"
-        )
+        raise PostingRefused(_muted_message(author.muted_until, "post"), code="muted")
     community = Community.objects.only("pk", "hold_first_posts").get(pk=community_id)
     if access.is_staff(author):
         ratelimit.once(
@@ -247,6 +244,17 @@ def moderation_check_post(
     if hold:
         return PostDecision(status=PostStatus.HELD, hold_reason=hold)
     return PUBLISH
+
+
+def _muted_message(until: datetime, doing: str) -> str:
+    when = timezone.localtime(until).strftime("%-d %b %Y, %H:%M %Z")
+    return f"You are muted in this community until {when}, so you can't {doing}. You can still read."
+
+
+def moderation_check_react(membership: Membership) -> None:
+    """Call before adding a reaction: muted members can't react (raises PostingRefused)."""
+    if membership.muted_until and membership.muted_until > timezone.now():
+        raise PostingRefused(_muted_message(membership.muted_until, "react"), code="muted")
 
 
 def moderation_post_created(post: Post, decision: PostDecision) -> None:

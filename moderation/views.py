@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from communities.models import Community, Post
 from members import access
-from members.models import JoinRequest, MembershipError, User
+from members.models import JoinRequest, User
+from members.services import MembershipError
 from moderation import selectors, services
 from moderation.forms import (
     AuditFilterForm,
