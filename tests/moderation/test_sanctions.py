@@ -88,7 +88,11 @@ def test_ban_ends_membership_and_blocks_rejoin(client, community, owner, moderat
     member.refresh_from_db()
     assert member.status == MembershipStatus.BANNED and member.left_at is not None
     event = MembershipEvent.objects.filter(membership=member).last()
-    assert (event.kind, event.actor_id, event.reason) == (MembershipEventKind.BANNED, moderator.user_id, "Spam")
+    assert (event.kind, event.actor_id, event.reason) == (
+        MembershipEventKind.BANNED,
+        moderator.user_id,
+        "Spam",
+    )
     assert access.is_banned(member.user, community)
 
     # No way back through an invite or a join request.
