@@ -70,7 +70,7 @@ def _urls(w):
 @pytest.mark.parametrize("visibility", ["listed", "secret"])
 def test_access_matrix(client, world, visibility):
     w = world(visibility)
-    for name, (method, url, data, mod_status) in _urls(w).items():
+    for name, (method, url, data, _mod_status) in _urls(w).items():
         client.logout()
         response = getattr(client, method)(url, data or {})
         if visibility == "secret":

@@ -94,7 +94,7 @@ def test_staff_are_not_rate_limited(rate_limits_on, community, thread, moderator
 
 def test_limits_off_when_disabled(settings, community, thread, veteran):
     settings.RATE_LIMITS_ENABLED = False
-    for i in range(3):
+    for _ in range(3):
         post_create(author=veteran, thread=thread, body_md="same")
 
 
