@@ -348,10 +348,7 @@ def post_hide(*, actor: Membership, post: Post, reason: str = "") -> Post:
         raise AlreadyHandled(_last_actor(post), "This post")
     if post.removed_at is None:
         _set_removed(post, actor=actor.user, by_moderator=True, now=now)
-    elif not post.removed_by_moderator:
-        # Auto-hidden by flags: a moderator now confirms the removal.
-        post.removed_by_moderator = True
-        post.save(update_fields=["removed_by_moderator"])
+    # else: auto-hidden by flags; the moderator now confirms the removal.
     _resolve_flags(post, actor=actor.user, resolution="hidden", now=now)
     audit(
         community_id=post.community_id,
@@ -585,7 +582,8 @@ def flag_create(*, membership: Membership, post: Post, reason: str, note: str = 
         Flag.objects.filter(post=post, resolved_at__isnull=True).values("flagger_id").distinct().count()
     )
     if post.removed_at is None and post.status == PostStatus.PUBLISHED and flaggers >= threshold:
-        _set_removed(post, actor=None, by_moderator=False, now=timezone.now())
+        # A moderation removal (not the author's), by the system: PostEvent.actor stays empty.
+        _set_removed(post, actor=None, by_moderator=True, now=timezone.now())
         if post.author_id:
             notification_create(
                 recipient_id=post.author_id,

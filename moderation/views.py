@@ -60,11 +60,17 @@ def _done(
 ) -> HttpResponse:
     """The answer to a queue action: the item's replacement (htmx) or a redirect with a message."""
     if _is_htmx(request):
+        # htmx swaps only 2xx answers by default: errors come back as 200 with the message in place.
         return render(
             request,
             "moderation/_queue_item_done.html",
-            {"dom_id": dom_id, "text": text, "level": level},
-            status=status if level != "warning" else 200,
+            {
+                "dom_id": dom_id,
+                "text": text,
+                "level": level,
+                "counts": selectors.review_queue_counts(community),
+                "community": community,
+            },
         )
     getattr(messages, level)(request, text)
     return redirect(_queue_url(community, request))
@@ -234,6 +240,11 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
             status = 400
         else:
             text = "Thank you. The moderators will look at this post."
+            post.refresh_from_db(fields=["removed_at"])
+            if post.removed_at is not None:
+                text = "Thank you. Enough members flagged this post, "
+                    "so it is hidden until a moderator reviews it."
+                back = acc.community.get_absolute_url()  # the thread may be hidden with it
             if _is_htmx(request):
                 return render(request, "moderation/_flag_done.html", {"post": post, "text": text})
             messages.success(request, text)
