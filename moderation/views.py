@@ -242,8 +242,10 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
             text = "Thank you. The moderators will look at this post."
             post.refresh_from_db(fields=["removed_at"])
             if post.removed_at is not None:
-                text = "Thank you. Enough members flagged this post, "
+                text = (
+                    "Thank you. Enough members flagged this post, "
                     "so it is hidden until a moderator reviews it."
+                )
                 back = acc.community.get_absolute_url()  # the thread may be hidden with it
             if _is_htmx(request):
                 return render(request, "moderation/_flag_done.html", {"post": post, "text": text})
