@@ -114,3 +114,26 @@ def test_flag_rate_limit_per_day_keeps_the_note(client, settings, community, mak
     assert b"You can flag again in 24 hours" in response.content
     assert b"My carefully written note" in response.content
     assert Flag.objects.filter(flagger_id=flagger.user_id).count() == 20
+
+
+def test_hidden_reply_visible_only_to_author_and_moderators(client, community, thread, make_member, moderator):
+    from moderation.services import post_hide
+
+    author = make_member(community)
+    reply = post_create_reply(author, thread, "A heated reply")
+    post_hide(actor=moderator, post=reply, reason="Too heated")
+    other = make_member(community)
+    client.force_login(other.user)
+    assert b"A heated reply" not in client.get(thread.get_absolute_url()).content
+    client.force_login(author.user)
+    page = client.get(thread.get_absolute_url()).content
+    assert b"A heated reply" in page and b"Hidden by the moderators" in page
+    client.force_login(moderator.user)
+    page = client.get(thread.get_absolute_url()).content
+    assert b"A heated reply" in page and b'value="restore"' in page
+
+
+def post_create_reply(author, thread, body):
+    from communities.services import post_create
+
+    return post_create(author=author, thread=thread, body_md=body)
