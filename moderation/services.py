@@ -316,7 +316,7 @@ def _resolve_flags(post: Post, *, actor: User, resolution: str, now: datetime) -
 def _notify_removed(post: Post, *, reason: str, deleted: bool = False) -> None:
     if post.author_id is None:
         return
-    what = "deleted" if deleted else "hidden"
+    what = "deleted" if deleted else "hid"
     notification_create(
         recipient_id=post.author_id,
         kind=Notification.Kind.MODERATION,

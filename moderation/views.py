@@ -171,6 +171,10 @@ def queue_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         return _done(request, acc.community, dom_id, str(exc), "warning")
     except ValidationError as exc:
         return _done(request, acc.community, dom_id, _error_text(exc), "error", 400)
+    except PermissionDenied as exc:
+        if not _is_htmx(request):
+            raise
+        return _done(request, acc.community, dom_id, str(exc), "error", 403)
     done = {"keep": "Flags dismissed; the post stays.", "hide": "Post hidden.", "delete": "Post deleted."}
     return _done(request, acc.community, dom_id, done[data["action"]] + _sanction_note(data))
 
@@ -198,6 +202,10 @@ def queue_held(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         return _done(request, acc.community, dom_id, str(exc), "warning")
     except ValidationError as exc:
         return _done(request, acc.community, dom_id, _error_text(exc), "error", 400)
+    except PermissionDenied as exc:
+        if not _is_htmx(request):
+            raise
+        return _done(request, acc.community, dom_id, str(exc), "error", 403)
     text = "Post approved and published." if approve else "Post rejected."
     return _done(request, acc.community, dom_id, text + _sanction_note(data))
 

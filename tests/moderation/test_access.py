@@ -174,3 +174,16 @@ def test_flag_page_access(client, world):
     assert client.get(url).status_code == 404
     client.force_login(w["mod"].user)
     assert client.get(url).status_code == 200
+
+
+def test_htmx_refusal_is_shown_in_place(client, world):
+    w = world("listed")
+    slug = w["community"].slug
+    flag_create(membership=w["member"], post=w["owner_post"], reason="spam")
+    client.force_login(w["mod"].user)
+    url = reverse("mod-queue-flag", args=[slug, w["owner_post"].pk])
+    response = client.post(url, {"action": "hide"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b"can&#x27;t act on posts by the owner" in response.content
+    assert client.post(url, {"action": "hide"}).status_code == 403
+    w["owner_post"].refresh_from_db()
+    assert w["owner_post"].removed_at is None

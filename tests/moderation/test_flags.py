@@ -116,7 +116,9 @@ def test_flag_rate_limit_per_day_keeps_the_note(client, settings, community, mak
     assert Flag.objects.filter(flagger_id=flagger.user_id).count() == 20
 
 
-def test_hidden_reply_visible_only_to_author_and_moderators(client, community, thread, make_member, moderator):
+def test_hidden_reply_visible_only_to_author_and_moderators(
+    client, community, thread, make_member, moderator
+):
     from moderation.services import post_hide
 
     author = make_member(community)
