@@ -7,12 +7,6 @@ from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories set a password for every user; the default hasher is slow by design.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
     yield
