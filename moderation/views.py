@@ -97,6 +97,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             "access": acc,
             "page": page,
             "counts": counts,
+            "queue_counts": counts,
             "kind": kind,
             "newest": newest,
             "flag_form": FlagResolveForm(),

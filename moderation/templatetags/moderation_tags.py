@@ -29,7 +29,10 @@ def moderation_nav(context: template.Context) -> dict:
     community = context.get("community")
     membership = _membership(context)
     is_staff = access_policy.is_staff(membership)
-    counts = selectors.review_queue_counts(community) if (community is not None and is_staff) else None
+    counts = None
+    if community is not None and is_staff:
+        # The queue page already computed them; elsewhere this is the one query.
+        counts = context.get("queue_counts") or selectors.review_queue_counts(community)
     return {
         "community": community,
         "is_staff": is_staff,

@@ -189,9 +189,27 @@ def test_queue_page_query_budget(
     assert review_queue_counts(community) == {"join": 34, "flag": 33, "held": 33, "all": 100}
     client.force_login(moderator.user)
     url = reverse("mod-queue", args=[community.slug])
-    with django_assert_max_num_queries(14):
+    # session, user, community, membership, unread bell, warnings banner, queue counts,
+    # page count, page rows, join requests, posts, their flags.
+    with django_assert_max_num_queries(12):
         first = client.get(url)
     assert first.status_code == 200 and first.content.count(b'class="queue-item') == 25
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         last = client.get(url + "?page=4")
     assert last.content.count(b'class="queue-item') == 25
+
+
+def test_audit_log_page_query_budget(
+    client, community, moderator, make_member, make_thread, django_assert_max_num_queries
+):
+    from moderation.services import member_warn, post_hide
+
+    for _ in range(10):
+        author = make_member(community)
+        post = _opening(make_thread(author))
+        post_hide(actor=moderator, post=post, reason="r")
+        member_warn(actor=moderator, target=author, reason="w")
+    client.force_login(moderator.user)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("mod-log", args=[community.slug]))
+    assert response.content.count(b"<tr>") == 21  # header + 20 entries
