@@ -23,9 +23,13 @@ DEMO_PASSWORD = "hearth-demo-123"  # noqa: S105 - demo accounts only
 def _user(handle: str, name: str) -> User:
     user = User.objects.filter(handle=handle).first()
     if user is None:
+        from allauth.account.models import EmailAddress
+
         user = User.objects.create_user(handle=handle, email=f"{handle}@example.com", password=DEMO_PASSWORD)
         user.display_name = name
         user.save(update_fields=["display_name"])
+        # Verified, so the demo account can log in (email verification is mandatory).
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
 
 
