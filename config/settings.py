@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.AccessMiddleware",
+    "members.middleware.LastSeenMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

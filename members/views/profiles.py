@@ -1,17 +1,55 @@
-"""Member profiles."""
+"""Member profiles: seen only by the person and by people who share a community with them."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from members.models import User
+from members import selectors
+from members.services_profile import member_mute, member_unmute
 
 
 @require_GET
 def profile(request: HttpRequest, handle: str) -> HttpResponse:
-    user = User.objects.filter(handle__iexact=handle, is_active=True).first()
-    if user is None:
+    page = selectors.profile_page(request.user, handle)
+    return render(request, "members/profile.html", {"page": page, "profile_user": page.person})
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@require_POST
+@login_required
+def profile_mute(request: HttpRequest, handle: str) -> HttpResponse:
+    page = selectors.profile_page(request.user, handle)  # 404 unless they share a community
+    if page.is_self:
         raise Http404
-    return render(request, "members/profile.html", {"profile_user": user})
+    try:
+        member_mute(user=request.user, muted_user=page.person)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, f"You won't see posts from @{page.person.handle} or hear about their mentions."
+        )
+    return _back(request, page.person.get_absolute_url())
+
+
+@require_POST
+@login_required
+def profile_unmute(request: HttpRequest, handle: str) -> HttpResponse:
+    page = selectors.profile_page(request.user, handle)
+    member_unmute(user=request.user, muted_user_id=page.person.pk)
+    messages.success(request, f"@{page.person.handle} is no longer muted.")
+    return _back(request, page.person.get_absolute_url())
