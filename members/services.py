@@ -186,5 +186,7 @@ def notification_create(
     if send_email:
         from members.tasks import send_notification_email
 
-        send_notification_email.delay_on_commit(notification.pk)
+        # robust: once the event is committed, trouble queueing its email (broker down, or an
+        # SMTP error when tasks run eagerly) is logged, never turned into an error page.
+        transaction.on_commit(lambda: send_notification_email.delay(notification.pk), robust=True)
     return notification
