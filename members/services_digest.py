@@ -278,8 +278,8 @@ def digest_send(*, user_id: int, period_key: str, now: datetime | None = None) -
         return "missing"
     profile = profile_of(user)
     run = _claim(user, period_key, now, profile.digest_frequency)
-    if run is None:
-        return "claimed elsewhere"
+    if run is None:  # done, or being done, by another run: report its status
+        return DigestRun.objects.filter(user=user, period_key=period_key).values_list("status", flat=True)[0]
 
     blocker = email_blocker(user)
     if blocker:
@@ -329,3 +329,18 @@ def digest_send(*, user_id: int, period_key: str, now: datetime | None = None) -
         reply_count=content.reply_count,
         notification_count=len(content.notifications),
     )
+
+
+def digests_dispatch(*, now: datetime | None = None) -> int:
+    """Queue one digest task per member due at ``now``. Each member's digest is its own task,
+    so one failure never blocks the others. Returns how many were queued."""
+    from members.tasks import send_digest
+
+    now = now or timezone.now()
+    due = digests_due(now)
+    for user_id, key in due:
+        try:
+            send_digest.delay(user_id, key, now.isoformat())
+        except Exception:  # tasks run inline when eager: one failure must not stop the loop
+            log.exception("digest for user %s (%s) failed", user_id, key)
+    return len(due)
