@@ -45,12 +45,6 @@ def set_delivery() -> Callable[[User, str, str], None]:
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories set a password for every user; PBKDF2 would dominate these tests' run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttles (last seen) live in the cache; ids are reused between tests.
     from django.core.cache import cache
