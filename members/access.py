@@ -372,6 +372,25 @@ def can_see_profile(viewer: object, person_id: int) -> bool:
     return viewer.pk == person_id or bool(shared_community_ids(viewer, person_id))
 
 
+def person_for_viewer(viewer: object, handle: str) -> tuple[object, list[int] | None]:
+    """The active person with this handle and the ids of the communities the viewer shares with
+    them (None when viewers look at themselves), or Http404 — for a missing handle, an
+    anonymous viewer and a person with no shared community alike."""
+    from members.models import User
+
+    if not _is_authenticated(viewer):
+        raise Http404
+    person = User.objects.filter(handle__iexact=handle, is_active=True).select_related("profile").first()
+    if person is None:
+        raise Http404
+    if person.pk == viewer.pk:
+        return person, None
+    shared = shared_community_ids(viewer, person.pk)
+    if not shared:
+        raise Http404
+    return person, shared
+
+
 # Kinds that are about the recipient's own standing rather than about content: they may be
 # emailed to someone who is not (or no longer) an active member, without any content excerpt.
 STANDING_NOTICE_KINDS = frozenset({"join_rejected", "moderation"})

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
@@ -39,7 +40,7 @@ class LastSeenMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if settings.HEARTH_TRACK_LAST_SEEN and user is not None and user.is_authenticated:
             from django.core.cache import cache
 
             from members.services_profile import last_seen_touch

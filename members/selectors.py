@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from communities.models import Post, PostStatus
@@ -42,7 +41,11 @@ def is_muted_by(user_id: int, actor_id: int | None) -> bool:
 
 
 def muted_members(user: User) -> QuerySet[MutedMember]:
-    return MutedMember.objects.filter(user=user).select_related("muted_user").order_by("muted_user__handle")
+    return (
+        MutedMember.objects.filter(user=user)
+        .select_related("muted_user", "muted_user__profile")
+        .order_by("muted_user__handle")
+    )
 
 
 def email_delivery_for(user_id: int, kind: str) -> str:
@@ -90,24 +93,14 @@ class ProfilePage:
 VISIBILITY_FIELDS = ("avatar", "bio", "links", "time_zone", "last_seen")
 
 
-def profile_page(viewer: User, handle: str, *, posts: int = 20) -> ProfilePage:
-    """The profile of ``handle`` as ``viewer`` may see it, or Http404.
+def profile_page(viewer: User, person: User, shared: list[int] | None, *, posts: int = 20) -> ProfilePage:
+    """The profile of ``person`` as ``viewer`` may see it (``access.person_for_viewer`` first).
 
-    Only the person and people sharing an active community with them see it at all. Recent
-    posts come only from communities both are active members of, and from spaces and posts the
-    viewer may read there, so a profile never reveals a private community or space.
+    Recent posts come only from communities both are active members of (``shared``; None when
+    viewers look at themselves) and from spaces and posts the viewer may read there, so a
+    profile never reveals a private community or space.
     """
-    person = (
-        User.objects.filter(handle__iexact=handle, is_active=True).select_related("profile").first()
-        if getattr(viewer, "is_authenticated", False)
-        else None
-    )
-    if person is None:
-        raise Http404
-    is_self = person.pk == viewer.pk
-    shared = access.shared_community_ids(viewer, person.pk) if not is_self else None
-    if not is_self and not shared:
-        raise Http404
+    is_self = shared is None
     profile = profile_of(person)
     shows = {
         name: is_self or getattr(profile, f"{name}_visibility") == FieldVisibility.MEMBERS

@@ -13,4 +13,4 @@ def create_profile(
     sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: object
 ) -> None:
     if created and not raw:
-        Profile.objects.get_or_create(user=instance)
+        Profile.objects.create(user=instance)

@@ -10,13 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from members import selectors
+from members import access, selectors
 from members.services_profile import member_mute, member_unmute
 
 
 @require_GET
 def profile(request: HttpRequest, handle: str) -> HttpResponse:
-    page = selectors.profile_page(request.user, handle)
+    person, shared = access.person_for_viewer(request.user, handle)
+    page = selectors.profile_page(request.user, person, shared)
     return render(request, "members/profile.html", {"page": page, "profile_user": page.person})
 
 
@@ -32,24 +33,22 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 @require_POST
 @login_required
 def profile_mute(request: HttpRequest, handle: str) -> HttpResponse:
-    page = selectors.profile_page(request.user, handle)  # 404 unless they share a community
-    if page.is_self:
+    person, shared = access.person_for_viewer(request.user, handle)  # 404 unless a shared community
+    if shared is None:
         raise Http404
     try:
-        member_mute(user=request.user, muted_user=page.person)
+        member_mute(user=request.user, muted_user=person)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(
-            request, f"You won't see posts from @{page.person.handle} or hear about their mentions."
-        )
-    return _back(request, page.person.get_absolute_url())
+        messages.success(request, f"You won't see posts from @{person.handle} or hear about their mentions.")
+    return _back(request, person.get_absolute_url())
 
 
 @require_POST
 @login_required
 def profile_unmute(request: HttpRequest, handle: str) -> HttpResponse:
-    page = selectors.profile_page(request.user, handle)
-    member_unmute(user=request.user, muted_user_id=page.person.pk)
-    messages.success(request, f"@{page.person.handle} is no longer muted.")
-    return _back(request, page.person.get_absolute_url())
+    person, _ = access.person_for_viewer(request.user, handle)
+    member_unmute(user=request.user, muted_user_id=person.pk)
+    messages.success(request, f"@{person.handle} is no longer muted.")
+    return _back(request, person.get_absolute_url())

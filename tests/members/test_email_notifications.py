@@ -350,3 +350,21 @@ def test_a_claimed_row_is_never_sent_again(notify, django_capture_on_commit_call
     NotificationEmail.objects.create(notification=n, recipient=member.user, status=DeliveryStatus.SENDING)
     assert notification_email_send(notification_id=n.pk) == DeliveryStatus.SENDING
     assert mail.outbox == []
+
+
+def test_admin_marks_an_address_undeliverable_and_nothing_is_sent(client, make_user, notify, member, thread):
+    operator = make_user("operator", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    response = client.post(
+        "/admin/members/user/",
+        {"action": "mark_email_undeliverable", "_selected_action": [member.user_id]},
+    )
+    assert response.status_code == 302
+    member.user.refresh_from_db()
+    assert member.user.email_undeliverable is True
+    n = notify(member.user, K.MENTION, community_id=thread.community_id, thread_id=thread.pk)
+    assert mail.outbox == []
+    assert NotificationEmail.objects.get(notification=n).reason == "email marked undeliverable"
+    # The member is told on their settings page.
+    client.force_login(member.user)
+    assert b"could not be delivered" in client.get("/settings/notifications/").content

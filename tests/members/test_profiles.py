@@ -167,7 +167,6 @@ def test_profile_page_query_count_is_fixed(
     for i in range(40):
         post_create(author=member, thread=thread, body_md=f"Reply {i}")
     client.force_login(viewer.user)
-    client.get(profile_url(member.user))  # warm the last-seen throttle
     with django_assert_max_num_queries(12):
         response = client.get(profile_url(member.user))
     assert response.content.decode().count('class="thread-row"') == 20
@@ -363,10 +362,22 @@ def test_muted_members_page(client, member, make_member, community):
     assert muted_user_ids(None) == set()
 
 
-def test_last_seen_is_recorded_and_throttled(client, member, django_assert_max_num_queries):
+def test_last_seen_is_recorded_and_throttled(client, member, settings):
+    settings.HEARTH_TRACK_LAST_SEEN = True
     client.force_login(member.user)
     client.get(reverse("settings-profile"))
     first = Profile.objects.get(user=member.user).last_seen_at
     assert first is not None
     client.get(reverse("settings-profile"))
     assert Profile.objects.get(user=member.user).last_seen_at == first  # throttled
+
+
+def test_settings_pages_query_counts_are_fixed(
+    client, member, make_member, community, django_assert_max_num_queries
+):
+    for _ in range(30):
+        MutedMember.objects.create(user=member.user, muted_user=make_member(community).user)
+    client.force_login(member.user)
+    for name in ("settings-muted", "settings-notifications", "settings-profile", "settings-privacy"):
+        with django_assert_max_num_queries(10):
+            assert client.get(reverse(name)).status_code == 200
