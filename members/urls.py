@@ -13,5 +13,6 @@ urlpatterns = [
     path("settings/notifications/", settings.settings_notifications, name="settings-notifications"),
     path("settings/muted/", settings.settings_muted, name="settings-muted"),
     path("settings/muted/<int:user_id>/unmute/", settings.settings_unmute, name="settings-unmute"),
+    path("media/avatars/<str:name>", profiles.avatar_file, name="avatar-file"),
     path("email/unsubscribe/<str:token>/", email.unsubscribe, name="email-unsubscribe"),
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -52,3 +55,21 @@ def profile_unmute(request: HttpRequest, handle: str) -> HttpResponse:
     member_unmute(user=request.user, muted_user_id=person.pk)
     messages.success(request, f"@{person.handle} is no longer muted.")
     return _back(request, person.get_absolute_url())
+
+
+AVATAR_NAME = re.compile(r"[0-9]+-[0-9a-f]{16}\.png")
+
+
+@require_GET
+def avatar_file(request: HttpRequest, name: str) -> HttpResponse:
+    """Serve an avatar in every deployment (MEDIA_ROOT is not served by whitenoise).
+
+    Only our own re-encoded PNGs under avatars/ with random names are ever served; the URL is
+    shown only where the owner's avatar visibility allows.
+    """
+    path = f"avatars/{name}"
+    if not AVATAR_NAME.fullmatch(name) or not default_storage.exists(path):
+        raise Http404
+    response = FileResponse(default_storage.open(path, "rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -201,6 +201,9 @@ def test_edit_profile_with_avatar(client, member, media, django_capture_on_commi
     assert profile.links == ["https://ada.example/", "http://blog.example/post"]
     with Image.open(profile.avatar.path) as img:
         assert (img.format, img.size) == ("PNG", (256, 256))
+    served = client.get(profile.avatar.url)  # served by the app in every deployment
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    assert client.get("/media/avatars/..%2Fsecret.png").status_code == 404
     assert str(profile.avatar.path).startswith(str(media))
     old_path = profile.avatar.path
     # Removing the picture falls back to initials and deletes the file once committed.
