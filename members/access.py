@@ -425,6 +425,8 @@ def notification_still_visible(
     membership = active_membership(user, community)
     if membership is None:
         return False
+    if kind == "join_request" and not is_staff(membership):
+        return False  # demoted since: applicants' names and answers are for moderators
     if thread is not None:
         if thread.community_id != community.pk or not can_see_space(membership, thread.space):
             return False

@@ -122,7 +122,14 @@ def settings_notifications(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "members/settings_notifications.html",
-        {"form": form, "section": "notifications", "undeliverable": request.user.email_undeliverable},
+        {
+            "form": form,
+            "section": "notifications",
+            "undeliverable": request.user.email_undeliverable,
+            # Kinds set to "in the digest" while digests are off are never emailed: say so.
+            "digest_kinds_unsent": profile.digest_frequency == "off"
+            and "digest" in selectors.email_deliveries(request.user).values(),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

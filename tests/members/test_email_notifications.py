@@ -20,6 +20,7 @@ from members.models import (
     MutedMember,
     Notification,
     NotificationEmail,
+    NotificationPreference,
     Role,
 )
 from members.services import membership_leave, notification_create
@@ -51,6 +52,8 @@ def test_every_kind_sends_exactly_one_email_to_the_recipient(
     recipient = member.user
     if kind == K.JOIN_REJECTED:
         recipient = make_user("applicant")  # never became a member
+    if kind == K.JOIN_REQUEST:
+        recipient = owner.user  # join requests go to the community's staff
     set_delivery(recipient, kind, EmailDelivery.IMMEDIATELY)
     n = notify(recipient, kind, **_fields_for(kind, thread.community, thread, post, owner.user))
     assert len(mail.outbox) == 1
@@ -368,3 +371,23 @@ def test_admin_marks_an_address_undeliverable_and_nothing_is_sent(client, make_u
     # The member is told on their settings page.
     client.force_login(member.user)
     assert b"could not be delivered" in client.get("/settings/notifications/").content
+
+
+def test_join_request_email_only_while_recipient_is_staff(
+    django_capture_on_commit_callbacks, moderator, community
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        n = notification_create(
+            recipient_id=moderator.user_id,
+            kind=K.JOIN_REQUEST,
+            text="Sam asked to join",
+            community_id=community.pk,
+        )
+    Membership.objects.filter(pk=moderator.pk).update(role=Role.MEMBER)
+    NotificationPreference.objects.create(
+        user=moderator.user, kind=K.JOIN_REQUEST, delivery=EmailDelivery.IMMEDIATELY
+    )
+    for callback in callbacks:
+        callback()
+    assert mail.outbox == []
+    assert NotificationEmail.objects.get(notification=n).reason == "no access"
