@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from communities.models import Reaction, Space, Thread
 from communities.services import post_create, thread_create
@@ -277,3 +278,19 @@ def test_hard_failure_for_one_member_does_not_block_the_others(
     statuses = dict(DigestRun.objects.values_list("user_id", "status"))
     assert statuses == {bouncing.user_id: DigestStatus.FAILED, reader.user_id: DigestStatus.SENT}
     assert [m.to for m in mail.outbox] == [[reader.user.email]]
+
+
+def test_beat_runs_the_digest_dispatch_every_15_minutes(reader, owner):
+    from config.celery import app
+    from members.tasks import dispatch_digests
+
+    entry = app.conf.beat_schedule["members-dispatch-digests"]
+    assert entry["task"] == dispatch_digests.name
+    assert entry["schedule"].minute == {0, 15, 30, 45}
+    thread_at(owner, timezone.now() - timedelta(hours=1), "Fresh news")
+    Profile.objects.filter(user=reader.user).update(
+        digest_frequency=DigestFrequency.DAILY, digest_hour=0
+    )  # due at any hour of today (UTC)
+    assert dispatch_digests.apply().get() == 1
+    assert dispatch_digests.apply().get() == 0
+    assert len(mail.outbox) == 1 and "Fresh news" in mail.outbox[0].body
