@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import pytest
@@ -46,9 +47,12 @@ def set_delivery() -> Callable[[User, str, str], None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Throttles (last seen) live in the cache; ids are reused between tests.
+    # Throttles (last seen) live in the cache; ids are reused between tests. With an unreachable
+    # Redis the integration test must report that itself, so a failing clear is not an error here.
     from django.core.cache import cache
 
-    cache.clear()
+    with contextlib.suppress(Exception):
+        cache.clear()
     yield
-    cache.clear()
+    with contextlib.suppress(Exception):
+        cache.clear()
