@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -18,4 +19,10 @@ app.conf.imports = ("config.tasks",)
 app.conf.beat_schedule = {
     # Every minute: the worker records a heartbeat that /healthz reports ("is a worker running?").
     "worker-heartbeat": {"task": "config.tasks.heartbeat", "schedule": 60.0},
+    # Every 15 minutes: send daily/weekly email digests to members whose local digest hour has
+    # come (each member's time zone and chosen hour; idempotent per member per period).
+    "members-dispatch-digests": {
+        "task": "members.tasks.dispatch_digests",
+        "schedule": crontab(minute="*/15"),
+    },
 }
