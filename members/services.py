@@ -73,7 +73,17 @@ def membership_join(
         actor=actor,
         invite=invite,
     )
+    _welcome_on_commit(membership)
     return membership
+
+
+def _welcome_on_commit(membership: Membership) -> None:
+    """Onboarding (welcome + welcomers notified) runs after the join commits, as a task."""
+    if membership.role in (Role.OWNER, Role.MODERATOR):
+        return
+    from communities.ritual_tasks import welcome_newcomer  # communities imports this module
+
+    welcome_newcomer.delay_on_commit(membership.pk)
 
 
 @transaction.atomic
