@@ -366,13 +366,13 @@ def community_set_welcome_message(*, community: Community, welcome_message_md: s
 def introductions_thread(community: Community) -> Thread:
     """The community's "Introduce yourself" thread (kind=welcome), created on first need in the
     space called Introductions if there is one, else the first open space."""
-    found = _find_intro_thread(community)
+    found = find_introductions_thread(community)
     if found is not None:
         return found
     with transaction.atomic():
         # Serialize creators on the community row so two joins can't create two threads.
         Community.objects.select_for_update().filter(pk=community.pk).first()
-        found = _find_intro_thread(community)
+        found = find_introductions_thread(community)
         if found is not None:
             return found
         spaces = Space.objects.filter(community=community, min_role="")
@@ -388,7 +388,7 @@ def introductions_thread(community: Community) -> Thread:
         )
 
 
-def _find_intro_thread(community: Community) -> Thread | None:
+def find_introductions_thread(community: Community) -> Thread | None:
     return (
         Thread.objects.filter(
             community=community, kind=ThreadKind.WELCOME, removed_at__isnull=True, space__min_role=""
