@@ -25,9 +25,7 @@ def rituals_for_community(*, community: Community, viewer: Membership | None) ->
         Ritual.objects.filter(community=community)
         .filter(visible_spaces_q(viewer, prefix="space__"))
         .select_related("space", "community", "host")
-        .annotate(
-            posted_count=Count("occurrences", filter=Q(occurrences__status=OccurrenceStatus.POSTED))
-        )
+        .annotate(posted_count=Count("occurrences", filter=Q(occurrences__status=OccurrenceStatus.POSTED)))
         .order_by("paused", "next_run_at", "id")
     )
 
@@ -62,9 +60,7 @@ def ritual_occurrences_with_participation(ritual: Ritual) -> QuerySet[RitualOccu
         .annotate(
             replies=Count("thread__posts", filter=reply, distinct=True),
             participants=Count("thread__posts__author", filter=reply, distinct=True),
-            first_timers=Count(
-                "thread__posts__author", filter=reply & ~Q(Exists(earlier)), distinct=True
-            ),
+            first_timers=Count("thread__posts__author", filter=reply & ~Q(Exists(earlier)), distinct=True),
         )
         .order_by("-occurrence")
     )

@@ -169,7 +169,9 @@ def ritual_create(
 ) -> Ritual:
     """Create a ritual; its first run is the first occurrence after now (from ``starts_on``)."""
     now = now or timezone.now()
-    ritual = Ritual(community=community, created_by=created_by, host=created_by, created_at=now, updated_at=now)
+    ritual = Ritual(
+        community=community, created_by=created_by, host=created_by, created_at=now, updated_at=now
+    )
     for name, value in fields.items():
         if name not in RITUAL_FIELDS:
             raise TypeError(f"unexpected field {name}")

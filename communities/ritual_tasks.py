@@ -11,13 +11,17 @@ from celery import shared_task
 from communities import ritual_services
 
 
-@shared_task(name="communities.post_due_rituals", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    name="communities.post_due_rituals", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
 def post_due_rituals() -> int:
     """Post every due ritual occurrence once, and auto-lock old ones. Safe to run twice."""
     return ritual_services.ritual_post_due()
 
 
-@shared_task(name="communities.welcome_newcomer", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    name="communities.welcome_newcomer", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
 def welcome_newcomer(membership_id: int) -> bool:
     """Send the welcome and notify welcomers (once per membership)."""
     return ritual_services.onboarding_welcome(membership_id=membership_id)

@@ -28,6 +28,7 @@ def onboarding_panel(context: template.Context, community: object, access: Commu
         return out
     intro = find_introductions_thread(community)
     out["checklist"] = onboarding_checklist(
-        membership=membership, intro_url=intro.get_absolute_url() if intro else f"/c/{community.slug}/welcome/"
+        membership=membership,
+        intro_url=intro.get_absolute_url() if intro else f"/c/{community.slug}/welcome/",
     )
     return out

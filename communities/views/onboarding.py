@@ -85,7 +85,12 @@ def newcomers(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "communities/onboarding/newcomers.html",
-        {"community": acc.community, "access": acc, "page": page, "intro": introductions_thread(acc.community)},
+        {
+            "community": acc.community,
+            "access": acc,
+            "page": page,
+            "intro": introductions_thread(acc.community),
+        },
     )
 
 

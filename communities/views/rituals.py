@@ -32,9 +32,9 @@ PAGE_SIZE = 20
 @require_GET
 def ritual_list(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_reader(request.user, slug)
-    page = Paginator(rituals_for_community(community=acc.community, viewer=acc.membership), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        rituals_for_community(community=acc.community, viewer=acc.membership), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "communities/rituals/list.html",
@@ -52,7 +52,9 @@ def ritual_list(request: HttpRequest, slug: str) -> HttpResponse:
 def ritual_library(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_ritual_manager(request.user, slug)
     return render(
-        request, "communities/rituals/library.html", {"community": acc.community, "access": acc, "prompts": PROMPTS}
+        request,
+        "communities/rituals/library.html",
+        {"community": acc.community, "access": acc, "prompts": PROMPTS},
     )
 
 
@@ -91,7 +93,14 @@ def ritual_new(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "communities/rituals/form.html",
-        {"community": community, "access": acc, "form": form, "prompt": prompt, "preview": preview, "ritual": None},
+        {
+            "community": community,
+            "access": acc,
+            "form": form,
+            "prompt": prompt,
+            "preview": preview,
+            "ritual": None,
+        },
         status=status,
     )
 
