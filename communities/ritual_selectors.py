@@ -56,7 +56,7 @@ def ritual_occurrences_with_participation(ritual: Ritual) -> QuerySet[RitualOccu
     reply = _reply_q("thread__posts__")
     return (
         RitualOccurrence.objects.filter(ritual=ritual)
-        .select_related("thread", "spotlight_user")
+        .select_related("thread", "thread__community", "spotlight_user")
         .annotate(
             replies=Count("thread__posts", filter=reply, distinct=True),
             participants=Count("thread__posts__author", filter=reply, distinct=True),
@@ -206,7 +206,12 @@ def onboarding_checklist(
     )
     flags = mine.aggregate(
         introduced=Count("pk", filter=Q(thread__kind=ThreadKind.WELCOME)),
-        replied=Count("pk", filter=Q(is_opening=False, thread__kind=ThreadKind.DISCUSSION)),
+        # Replying means joining someone else's conversation, not bumping one's own thread.
+        replied=Count(
+            "pk",
+            filter=Q(is_opening=False, thread__kind=ThreadKind.DISCUSSION)
+            & ~Q(thread__author_id=membership.user_id),
+        ),
         ritual=Count("pk", filter=Q(is_opening=False, thread__kind=ThreadKind.RITUAL)),
     )
     slug = membership.community.slug
