@@ -45,6 +45,7 @@ SYSTEM_HANDLE = "hearth_rituals"
 PLACEHOLDERS = ("date", "week", "community", "member")
 _PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 MAX_DUE_PER_RUN = 200
+WELCOME_WINDOW = timedelta(days=7)
 INTRO_THREAD_TITLE = "Introduce yourself"
 INTRO_THREAD_BODY = (
     "Welcome! Reply to this thread to introduce yourself: who you are, what you're working on, "
@@ -417,6 +418,9 @@ def onboarding_welcome(*, membership_id: int, now: datetime | None = None) -> bo
         .first()
     )
     if membership is None or membership.user.is_bot or membership.role in (Role.OWNER, Role.MODERATOR):
+        return False
+    if membership.joined_at < now - WELCOME_WINDOW:
+        # A backfilled or imported join (or a task stuck for days): too late to greet.
         return False
     community = membership.community
     intro = introductions_thread(community)
