@@ -94,7 +94,7 @@ def seed(stdout: TextIO) -> None:
         stdout.write(f"rituals: {community.slug}: {created} ritual(s) added\n")
 
 
-def _seed_community(community: Community, now) -> int:  # noqa: ANN001 - a datetime
+def _seed_community(community: Community, now) -> int:
     rng = random.Random(community.pk)  # noqa: S311 - demo data, not security
     owner = (
         Membership.objects.filter(community=community, role=Role.OWNER, status=MembershipStatus.ACTIVE)

@@ -141,8 +141,7 @@ def make_ritual(db):
         fields.setdefault("weekday", 4)
         fields.setdefault("local_time", dt.time(17, 0))
         fields.setdefault("starts_on", dt.date(2026, 1, 1))
-        return ritual_create(
-            community=community, created_by=created_by, now=now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC), **fields
-        )
+        now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return ritual_create(community=community, created_by=created_by, now=now, **fields)
 
     return make

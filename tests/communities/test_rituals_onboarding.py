@@ -143,7 +143,9 @@ def test_owner_sees_setup_nudges_until_done(client, community, owner, make_ritua
     home = reverse("community-home", args=[community.slug])
     body = client.get(home).content.decode()
     assert "Start your first ritual" in body and "Write the welcome message" in body
-    client.post(reverse("onboarding-settings", args=[community.slug]), {"welcome_message_md": "Hello **you**"})
+    client.post(
+        reverse("onboarding-settings", args=[community.slug]), {"welcome_message_md": "Hello **you**"}
+    )
     make_ritual(community)
     body = client.get(home).content.decode()
     assert "Start your first ritual" not in body and "Write the welcome message" not in body
@@ -166,7 +168,9 @@ def test_welcome_message_is_rendered_once_and_sanitized(client, community, owner
 def test_welcome_message_too_long_keeps_input(client, community, owner):
     client.force_login(owner.user)
     text = "x" * 10_001
-    response = client.post(reverse("onboarding-settings", args=[community.slug]), {"welcome_message_md": text})
+    response = client.post(
+        reverse("onboarding-settings", args=[community.slug]), {"welcome_message_md": text}
+    )
     assert response.status_code == 400
     assert text in response.content.decode()
 

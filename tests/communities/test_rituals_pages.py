@@ -46,7 +46,9 @@ def who(request, name, community):
     if name == "outsider":
         return request.getfixturevalue("outsider")
     make_member = request.getfixturevalue("make_member")
-    return make_member(community, role={"moderator": Role.MODERATOR, "welcomer": Role.WELCOMER}.get(name, Role.MEMBER)).user
+    return make_member(
+        community, role={"moderator": Role.MODERATOR, "welcomer": Role.WELCOMER}.get(name, Role.MEMBER)
+    ).user
 
 
 # Expected answers: A (2xx/3xx success), F (403), N (404), L (login redirect).
@@ -76,7 +78,9 @@ def answer(response) -> str:
 
 @pytest.mark.parametrize(("visibility", "person", "view", "manage"), MATRIX)
 def test_access_matrix(request, client, make_community, make_ritual, visibility, person, view, manage):
-    community = make_community(visibility=visibility, join_policy="invite_only" if visibility == "secret" else "open")
+    community = make_community(
+        visibility=visibility, join_policy="invite_only" if visibility == "secret" else "open"
+    )
     ritual = make_ritual(community)
     user = who(request, person, community)
     if user is not None:
@@ -120,7 +124,10 @@ def test_ritual_in_restricted_space_is_hidden_from_members(client, community, me
     ritual = make_ritual(community, space=vip)
     client.force_login(member.user)
     assert client.get(reverse("ritual-detail", args=[community.slug, ritual.pk])).status_code == 404
-    assert ritual.title_template not in client.get(reverse("ritual-list", args=[community.slug])).content.decode()
+    assert (
+        ritual.title_template
+        not in client.get(reverse("ritual-list", args=[community.slug])).content.decode()
+    )
 
 
 def test_prompt_library_has_twenty_prompts_that_each_make_a_valid_form(community, general_space):
@@ -166,7 +173,9 @@ def test_bad_input_keeps_what_was_typed(client, community, owner, general_space)
     body = response.content.decode()
     assert "Unknown placeholder" in body and "{wek}" in body
     assert "Typed body" in body
-    response = client.post(reverse("ritual-new", args=[community.slug]), {**data, "title_template": "", "day_of_month": "40"})
+    response = client.post(
+        reverse("ritual-new", args=[community.slug]), {**data, "title_template": "", "day_of_month": "40"}
+    )
     assert response.status_code == 400
     assert not Ritual.objects.exists()
 
@@ -184,10 +193,14 @@ def test_space_of_another_community_is_refused(client, community, owner, make_co
 def test_spotlight_chosen_needs_a_member(client, community, owner, general_space, make_member):
     client.force_login(owner.user)
     data = {**FORM, "space": general_space.pk, "kind": "spotlight", "spotlight_mode": "chosen"}
-    response = client.post(reverse("ritual-new", args=[community.slug]), {**data, "spotlight_handle": "nobody_here"})
+    response = client.post(
+        reverse("ritual-new", args=[community.slug]), {**data, "spotlight_handle": "nobody_here"}
+    )
     assert response.status_code == 400 and "No member @nobody_here" in response.content.decode()
     chosen = make_member(community)
-    response = client.post(reverse("ritual-new", args=[community.slug]), {**data, "spotlight_handle": chosen.user.handle})
+    response = client.post(
+        reverse("ritual-new", args=[community.slug]), {**data, "spotlight_handle": chosen.user.handle}
+    )
     assert response.status_code == 302
     assert Ritual.objects.get().spotlight_user_id == chosen.user_id
 
@@ -255,7 +268,9 @@ def test_detail_page_shows_chart_and_table(client, community, member, make_ritua
     assert (row.replies, row.participants, row.first_timers) == (1, 1, 1)
 
 
-def test_detail_page_query_budget(client, community, owner, make_ritual, make_member, django_assert_max_num_queries):
+def test_detail_page_query_budget(
+    client, community, owner, make_ritual, make_member, django_assert_max_num_queries
+):
     ritual = make_ritual(community)
     members = [make_member(community) for _ in range(4)]
     start = ritual.next_run_at

@@ -121,7 +121,9 @@ def test_ambiguous_local_time_in_the_fall_back_hour_is_the_first_occurrence():
 
 
 def test_monthly_nth_weekday_across_dst_keeps_wall_time():
-    sched = s.Schedule(s.MONTHLY_NTH_WEEKDAY, time(18, 0), BERLIN, date(2026, 1, 1), weekday=3, nth_week=s.LAST)
+    sched = s.Schedule(
+        s.MONTHLY_NTH_WEEKDAY, time(18, 0), BERLIN, date(2026, 1, 1), weekday=3, nth_week=s.LAST
+    )
     got = s.occurrences_after(sched, datetime(2026, 2, 1, tzinfo=UTC), 2)
     assert local(got, BERLIN) == ["2026-02-26 18:00 CET", "2026-03-26 18:00 CET"]
     got = s.occurrences_after(sched, datetime(2026, 3, 27, tzinfo=UTC), 1)
