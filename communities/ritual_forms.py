@@ -73,6 +73,7 @@ class RitualForm(forms.ModelForm):
         self.community = community
         self.fields["space"].queryset = Space.objects.filter(community=community).order_by("position", "id")
         self.fields["space"].empty_label = None
+        self.fields["space"].label_from_instance = lambda space: space.name
         self.fields["body_template"].max_length = MAX_BODY_CHARS
         if self.instance.pk and self.instance.spotlight_user_id and not self.is_bound:
             self.initial["spotlight_handle"] = self.instance.spotlight_user.handle
