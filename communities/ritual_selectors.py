@@ -153,7 +153,7 @@ def newcomers_this_week(*, community: Community, now: datetime | None = None) ->
             joined_at__gte=now - timedelta(days=7),
             user__is_bot=False,
         )
-        .exclude(role__in=[Role.OWNER, Role.MODERATOR])
+        .exclude(role__in=[Role.OWNER, Role.MODERATOR, Role.WELCOMER])  # the greeters themselves
         .select_related("user", "onboarding", "onboarding__greeted_by")
         .annotate(introduced=introduced, greeted_by_reply=greeted_by_reply_q())
         .order_by("-joined_at", "-id")

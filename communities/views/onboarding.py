@@ -14,6 +14,7 @@ from communities.ritual_forms import WelcomeMessageForm
 from communities.ritual_selectors import newcomers_this_week, onboarding_checklist
 from communities.ritual_services import (
     community_set_welcome_message,
+    find_introductions_thread,
     introductions_thread,
     onboarding_dismiss_checklist,
     onboarding_mark_greeted,
@@ -27,11 +28,12 @@ from members.models import Membership, MembershipStatus
 def welcome(request: HttpRequest, slug: str) -> HttpResponse:
     """The page the welcome notification links to. Opening it counts as reading the guidelines."""
     acc = access.community_for_reader(request.user, slug)
-    intro = introductions_thread(acc.community) if acc.membership is not None else None
+    # Reading only: the introductions thread is created by the join task or the owner's POST.
+    intro = find_introductions_thread(acc.community) if acc.membership is not None else None
     if acc.membership is not None:
         onboarding_mark_guidelines_read(membership=acc.membership)
     checklist = onboarding_checklist(
-        membership=acc.membership, intro_url=intro.get_absolute_url() if intro else ""
+        membership=acc.membership, intro_url=intro.get_absolute_url() if intro else "#introduce"
     )
     return render(
         request,
@@ -89,7 +91,7 @@ def newcomers(request: HttpRequest, slug: str) -> HttpResponse:
             "community": acc.community,
             "access": acc,
             "page": page,
-            "intro": introductions_thread(acc.community),
+            "intro": find_introductions_thread(acc.community),
         },
     )
 

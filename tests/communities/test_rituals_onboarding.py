@@ -224,3 +224,41 @@ def test_mark_greeted_refuses_membership_of_another_community(client, community,
     response = client.post(reverse("newcomer-greeted", args=[community.slug, elsewhere.pk]))
     assert response.status_code == 404
     assert not MemberOnboarding.objects.filter(membership=elsewhere).exists()
+
+
+def test_viewing_the_welcome_page_creates_no_thread(client, community, member):
+    client.force_login(member.user)
+    body = client.get(reverse("welcome", args=[community.slug])).content.decode()
+    assert "Introduce yourself" in body
+    assert not Thread.objects.filter(community=community, kind=ThreadKind.WELCOME).exists()
+
+
+def test_owner_opens_the_introductions_thread_with_a_post(client, community, owner):
+    client.force_login(owner.user)
+    response = client.post(reverse("onboarding-settings", args=[community.slug]), {"create_intro": "1"})
+    intro = Thread.objects.get(community=community, kind=ThreadKind.WELCOME)
+    assert response.status_code == 302 and response["Location"] == intro.get_absolute_url()
+
+
+def test_newcomer_pages_query_budget(
+    client,
+    community,
+    make_member,
+    make_user,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
+):
+    welcomer = make_member(community, role=Role.WELCOMER)
+    newcomers = [join(community, make_user(), django_capture_on_commit_callbacks) for _ in range(12)]
+    intro = introductions_thread(community)
+    for m in newcomers[:6]:
+        hello = post_create(author=m, thread=intro, body_md="Hello!")
+        post_create(author=welcomer, thread=intro, body_md="Welcome!", reply_to=hello)
+    client.force_login(welcomer.user)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("newcomers", args=[community.slug]))
+    assert len(response.context["page"].object_list) == 12
+    client.force_login(newcomers[0].user)
+    with django_assert_max_num_queries(14):
+        body = client.get(reverse("community-home", args=[community.slug])).content.decode()
+    assert "1 of 4 done" in body  # introduced
