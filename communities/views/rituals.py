@@ -4,6 +4,7 @@ participation, pause/resume, delete. Views are thin: access, then a selector or 
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -44,6 +45,7 @@ def ritual_list(request: HttpRequest, slug: str) -> HttpResponse:
             "page": page,
             "can_manage": access.can_manage_rituals(acc.membership),
             "suggested": [PROMPTS_BY_KEY[k] for k in ("weekly-wins", "weekly-qa", "member-spotlight")],
+            "prompt_count": len(PROMPTS),
         },
     )
 
@@ -86,9 +88,19 @@ def ritual_new(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, "Ritual created. Its first thread is scheduled below.")
                 return redirect(ritual.get_absolute_url())
     else:
-        initial = initial_from_prompt(prompt) if prompt else {"local_time": "17:00", "pin_current": True}
+        initial = initial_from_prompt(prompt) if prompt else {"local_time": time(17, 0), "pin_current": True}
         initial["starts_on"] = timezone.now().astimezone(community.tz).date()
         form = RitualForm(initial=initial, community=community)
+        schedule_fields = {"frequency", "weekday", "interval_weeks", "nth_week", "day_of_month", "local_time"}
+        probe = Ritual(**{k: v for k, v in initial.items() if k in schedule_fields | {"starts_on"}})
+        preview = schedule_math.occurrences_after(probe.schedule(community.time_zone), timezone.now(), 5)
+    if "preview" in request.POST and request.htmx:
+        # Live preview (htmx, on any change): just the dates block, never an error status.
+        return render(
+            request,
+            "communities/rituals/_preview.html",
+            {"community": community, "form": form, "preview": preview},
+        )
     status = 400 if request.method == "POST" and form.errors else 200
     return render(
         request,
@@ -125,6 +137,12 @@ def ritual_edit(request: HttpRequest, slug: str, ritual_id: int) -> HttpResponse
     else:
         form = RitualForm(instance=ritual, community=community)
         preview = next_dates(ritual)
+    if "preview" in request.POST and request.htmx:
+        return render(
+            request,
+            "communities/rituals/_preview.html",
+            {"community": community, "form": form, "preview": preview},
+        )
     status = 400 if request.method == "POST" and form.errors else 200
     return render(
         request,

@@ -312,3 +312,23 @@ def test_ritual_times_shown_in_community_time_zone(client, make_community, make_
     client.force_login(community.memberships.get(role=Role.OWNER).user)
     body = client.get(ritual.get_absolute_url()).content.decode()
     assert "17:00" in body
+
+
+def test_htmx_live_preview_returns_just_the_dates(client, community, owner, general_space):
+    client.force_login(owner.user)
+    url = reverse("ritual-new", args=[community.slug])
+    data = {
+        **FORM,
+        "space": general_space.pk,
+        "preview": "1",
+        "frequency": "monthly_day",
+        "day_of_month": "31",
+    }
+    response = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="ritual-preview"' in body and "<form" not in body
+    assert body.count("<li><time") == 5
+    bad = client.post(url, {**data, "day_of_month": "0"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 200 and "Fix the highlighted fields" in bad.content.decode()
+    assert not Ritual.objects.exists()
