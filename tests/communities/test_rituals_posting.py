@@ -261,3 +261,47 @@ def test_two_workers_concurrently_post_once(make_community, make_ritual):
     for ritual in rituals:
         assert ritual.occurrences.count() == 1
     assert Thread.objects.filter(community=community, kind=ThreadKind.RITUAL).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_dying_mid_transaction_on_postgresql(make_community, make_ritual):
+    """A worker claims an occurrence and dies before committing (its connection drops). A second
+    worker waiting on the row lock then posts the occurrence: exactly once, nothing lost."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a second real connection that can die mid-transaction (PostgreSQL)")
+    import psycopg
+
+    community = make_community()
+    ritual = make_ritual(community)
+    db = connection.settings_dict
+    dying = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )
+    # The dying worker's claim and occurrence insert, uncommitted (psycopg opens a transaction).
+    table = Ritual._meta.db_table
+    claimed = dying.execute(
+        f"UPDATE {table} SET next_run_at = %s WHERE id = %s AND next_run_at = %s",  # noqa: S608 - test
+        [FRI_JAN_2 + timedelta(days=7), ritual.pk, FRI_JAN_2],
+    ).rowcount
+    assert claimed == 1
+    results: list[int] = []
+
+    def second_worker() -> None:
+        try:
+            results.append(ritual_post_due(now=FRI_JAN_2 + timedelta(seconds=10)))
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=second_worker)
+    other.start()
+    other.join(timeout=2)
+    assert other.is_alive()  # blocked on the dying worker's row lock
+    dying.close()  # the worker dies: PostgreSQL rolls its transaction back
+    other.join(timeout=30)
+    assert results == [1]
+    assert ritual.occurrences.filter(status=OccurrenceStatus.POSTED).count() == 1
+    assert ritual_post_due(now=FRI_JAN_2 + timedelta(minutes=1)) == 0
