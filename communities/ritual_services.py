@@ -459,6 +459,22 @@ def onboarding_welcome(*, membership_id: int, now: datetime | None = None) -> bo
     return True
 
 
+def onboarding_welcome_sweep(*, now: datetime | None = None, window: timedelta = timedelta(days=1)) -> int:
+    """Welcome recent joiners whose welcome task never ran (e.g. the broker was down when they
+    joined). Safe with the task: each welcome is claimed once. Returns how many were welcomed."""
+    now = now or timezone.now()
+    pending = (
+        Membership.objects.filter(
+            status=MembershipStatus.ACTIVE, joined_at__gte=now - window, user__is_bot=False
+        )
+        .exclude(role__in=[Role.OWNER, Role.MODERATOR])
+        .exclude(onboarding__welcomed_at__isnull=False)
+        .order_by("joined_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    return sum(1 for pk in list(pending) if onboarding_welcome(membership_id=pk, now=now))
+
+
 def onboarding_mark_guidelines_read(*, membership: Membership, now: datetime | None = None) -> None:
     now = now or timezone.now()
     onboarding_for(membership)

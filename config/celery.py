@@ -24,4 +24,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Onboarding: every 5 minutes, welcome people who joined in the last day but whose welcome
+    # task was never delivered (e.g. Redis was down at join time). Each welcome is sent once.
+    "onboarding-welcome-sweep": {
+        "task": "communities.welcome_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 280},
+    },
 }

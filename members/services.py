@@ -81,9 +81,10 @@ def _welcome_on_commit(membership: Membership) -> None:
     """Onboarding (welcome + welcomers notified) runs after the join commits, as a task."""
     if membership.role in (Role.OWNER, Role.MODERATOR):
         return
-    from communities.ritual_tasks import welcome_newcomer  # communities imports this module
+    from communities.ritual_tasks import enqueue_welcome  # communities imports this module
 
-    welcome_newcomer.delay_on_commit(membership.pk)
+    membership_id = membership.pk
+    transaction.on_commit(lambda: enqueue_welcome(membership_id))
 
 
 @transaction.atomic

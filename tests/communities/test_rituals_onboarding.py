@@ -262,3 +262,29 @@ def test_newcomer_pages_query_budget(
     with django_assert_max_num_queries(14):
         body = client.get(reverse("community-home", args=[community.slug])).content.decode()
     assert "1 of 4 done" in body  # introduced
+
+
+def test_join_succeeds_when_the_broker_is_down_and_the_sweep_catches_up(
+    community, make_user, django_capture_on_commit_callbacks, monkeypatch
+):
+    from communities import ritual_tasks
+    from communities.ritual_services import onboarding_welcome_sweep
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(ritual_tasks.welcome_newcomer, "delay", broker_down)
+    user = make_user()
+    membership = join(community, user, django_capture_on_commit_callbacks)  # no exception
+    assert membership.is_active
+    assert not Notification.objects.filter(recipient=user).exists()
+    assert onboarding_welcome_sweep() == 1
+    assert onboarding_welcome_sweep() == 0
+    assert Notification.objects.filter(recipient=user, kind=Notification.Kind.WELCOME).count() == 1
+
+
+def test_sweep_ignores_old_joins(community, member):
+    from communities.ritual_services import onboarding_welcome_sweep
+
+    Membership.objects.filter(pk=member.pk).update(joined_at=timezone.now() - timedelta(days=3))
+    assert onboarding_welcome_sweep() == 0
