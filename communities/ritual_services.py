@@ -319,9 +319,10 @@ def ritual_post_due(*, now: datetime | None = None) -> int:
         try:
             if ritual_run_once(ritual_id=ritual_id, now=now) is not None:
                 posted += 1
-        except ValidationError as exc:
-            # A bad template or a vanished space must not stop the other rituals.
-            log.warning("ritual %s could not be posted: %s", ritual_id, exc)
+        except Exception:
+            # One broken ritual (bad template, vanished space, a bug) must not stop the others;
+            # its transaction rolled back, so it stays due and is retried on the next run.
+            log.exception("ritual %s could not be posted", ritual_id)
     rituals_autolock(now=now)
     return posted
 

@@ -99,7 +99,8 @@ def test_crash_between_claim_and_post_loses_nothing_and_posts_once(community, ma
     # The claim UPDATE and the occurrence INSERT have run when thread_create is reached.
     monkeypatch.setattr(ritual_services, "thread_create", crash)
     with pytest.raises(RuntimeError):
-        ritual_post_due(now=FRI_JAN_2)
+        ritual_run_once(ritual_id=ritual.pk, now=FRI_JAN_2)
+    assert ritual_post_due(now=FRI_JAN_2) == 0  # the job logs it and goes on
     ritual.refresh_from_db()
     assert ritual.next_run_at == FRI_JAN_2  # the claim rolled back with the rest
     assert not RitualOccurrence.objects.exists()
@@ -305,3 +306,20 @@ def test_worker_dying_mid_transaction_on_postgresql(make_community, make_ritual)
     assert results == [1]
     assert ritual.occurrences.filter(status=OccurrenceStatus.POSTED).count() == 1
     assert ritual_post_due(now=FRI_JAN_2 + timedelta(minutes=1)) == 0
+
+
+def test_a_failing_ritual_does_not_block_the_others(community, make_ritual, monkeypatch):
+    broken = make_ritual(community, title_template="Broken")
+    fine = make_ritual(community, title_template="Fine")
+    real_thread_create = ritual_services.thread_create
+
+    def fail_for_broken(**kwargs):
+        if kwargs["title"] == "Broken":
+            raise RuntimeError("boom")
+        return real_thread_create(**kwargs)
+
+    monkeypatch.setattr(ritual_services, "thread_create", fail_for_broken)
+    assert ritual_post_due(now=FRI_JAN_2) == 1
+    assert len(posted(fine)) == 1 and not posted(broken)
+    broken.refresh_from_db()
+    assert broken.next_run_at == FRI_JAN_2  # still due: retried on the next run
