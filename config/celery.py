@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -30,5 +31,11 @@ app.conf.beat_schedule = {
         "task": "communities.welcome_sweep",
         "schedule": 300.0,
         "options": {"expires": 280},
+    },
+    # Every 15 minutes: send daily/weekly email digests to members whose local digest hour has
+    # come (each member's time zone and chosen hour; idempotent per member per period).
+    "members-dispatch-digests": {
+        "task": "members.tasks.dispatch_digests",
+        "schedule": crontab(minute="*/15"),
     },
 }
