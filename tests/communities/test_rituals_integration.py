@@ -51,7 +51,8 @@ def celery_worker_process(transactional_db, tmp_path):
     redis_url = _redis_url()
     from config.celery import app
 
-    app.connection_for_write(redis_url).default_channel.client.flushdb()  # stale messages of old runs
+    with app.connection_for_write(redis_url) as conn:
+        app.control.purge(connection=conn)  # drop stale task messages left by earlier runs
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
