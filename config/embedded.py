@@ -52,8 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     manage = str(BASE_DIR / "manage.py")
 
     started = time.monotonic()
+    # Set-up steps run their tasks in-process (eager), so seeding does not leave a backlog of
+    # queued jobs; only the web server below hands tasks to the worker.
+    setup_env = {**env, "CELERY_TASK_ALWAYS_EAGER": "true"}
     for step in (["migrate", "--noinput"], ["seed_demo"]):
-        result = subprocess.run([py, manage, *step], env=env, cwd=BASE_DIR, check=False)  # noqa: S603
+        result = subprocess.run([py, manage, *step], env=setup_env, cwd=BASE_DIR, check=False)  # noqa: S603
         if result.returncode != 0:
             print(f"`manage.py {' '.join(step)}` failed; not starting.", file=sys.stderr)
             return result.returncode
