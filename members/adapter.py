@@ -24,7 +24,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def _pending_invite_url(self, request: HttpRequest) -> str | None:
         """Where a visitor who opened an invite link should land after logging in or
-        confirming their email: back on the invite page, to accept it with one click."""
+        confirming their email: the accept page, to join with one click."""
         token = request.session.get(INVITE_SESSION_KEY) if hasattr(request, "session") else None
         if not token:
             return None
@@ -35,7 +35,7 @@ class AccountAdapter(DefaultAccountAdapter):
         invite = Invite.objects.filter(token=token).first()
         if invite is None or not invite.is_usable():
             return None
-        return reverse("invite-landing", args=[token])
+        return reverse("invite-accept")
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return self._pending_invite_url(request) or super().get_login_redirect_url(request)

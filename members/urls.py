@@ -3,8 +3,8 @@ from django.urls import path
 from members.views import invites, join, memberships, profiles
 
 urlpatterns = [
+    path("invite/accept/", invites.invite_accept, name="invite-accept"),
     path("invite/<str:token>/", invites.invite_landing, name="invite-landing"),
-    path("invite/<str:token>/accept/", invites.invite_accept, name="invite-accept"),
     path("u/<str:handle>/", profiles.profile, name="profile"),
     # Community-scoped membership pages.
     path("c/<slug:slug>/members/", memberships.members_list, name="members-list"),

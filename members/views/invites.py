@@ -138,59 +138,76 @@ def _usable_invite(request: HttpRequest, token: str) -> Invite | None:
     return invite
 
 
-@require_GET
-def invite_landing(request: HttpRequest, token: str) -> HttpResponse:
-    if _too_many_bad_tokens(request):
-        return _private(
-            render(request, "members/invite_landing.html", {"invite": None, "throttled": True}, status=429)
-        )
-    invite = _usable_invite(request, token)
-    if invite is None:
-        return _unusable(request)
-    community = invite.community
-    state = "anonymous"
-    if request.user.is_authenticated:
-        membership = membership_of(request.user, community)
-        if membership is not None and membership.status == MembershipStatus.BANNED:
-            return _unusable(request)
-        state = "member" if membership is not None and membership.is_active else "accept"
-    else:
-        # Lets the invite-only site accept this visitor's sign-up, and brings them back here after
-        # logging in or confirming their email (see members.adapter).
-        request.session[INVITE_SESSION_KEY] = token
-    here = reverse("invite-landing", args=[token])
+def _throttled(request: HttpRequest) -> HttpResponse:
     return _private(
-        render(
-            request,
-            "members/invite_landing.html",
-            {
-                "invite": invite,
-                "community": community,
-                "state": state,
-                "signup_url": f"{reverse('account_signup')}?{urlencode({'next': here})}",
-                "login_url": f"{reverse('account_login')}?{urlencode({'next': here})}",
-            },
-        )
+        render(request, "members/invite_landing.html", {"invite": None, "throttled": True}, status=429)
     )
 
 
-@require_POST
-def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect("invite-landing", token=token)
+@require_GET
+def invite_landing(request: HttpRequest, token: str) -> HttpResponse:
+    """/invite/<token>/: the link people receive. Sends ``Referrer-Policy: no-referrer``.
+
+    The token goes into the session and logged-in visitors continue on /invite/accept/, a page
+    without the token in its address. That page holds the accept form: a POST from a
+    no-referrer page carries ``Origin: null``, which CSRF protection rightly refuses.
+    """
     if _too_many_bad_tokens(request):
-        return _private(
-            render(request, "members/invite_landing.html", {"invite": None, "throttled": True}, status=429)
-        )
+        return _throttled(request)
+    invite = _usable_invite(request, token)
+    if invite is None:
+        return _unusable(request)
+    if request.user.is_authenticated:
+        membership = membership_of(request.user, invite.community)
+        if membership is not None and membership.status == MembershipStatus.BANNED:
+            return _unusable(request)
+    # Also lets an invite-only site accept this visitor's sign-up, and brings them back to the
+    # accept page after logging in or confirming their email (see members.adapter).
+    request.session[INVITE_SESSION_KEY] = token
+    if request.user.is_authenticated:
+        return _private(redirect("invite-accept"))
+    return _private(render(request, "members/invite_landing.html", _landing_context(invite, "anonymous")))
+
+
+def _landing_context(invite: Invite, state: str) -> dict:
+    after = reverse("invite-accept")
+    return {
+        "invite": invite,
+        "community": invite.community,
+        "state": state,
+        "signup_url": f"{reverse('account_signup')}?{urlencode({'next': after})}",
+        "login_url": f"{reverse('account_login')}?{urlencode({'next': after})}",
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def invite_accept(request: HttpRequest) -> HttpResponse:
+    """/invite/accept/: the invite from the session. GET shows the community and the accept
+    button (or "already a member"); POST redeems it."""
+    if _too_many_bad_tokens(request):
+        return _throttled(request)
+    token = request.session.get(INVITE_SESSION_KEY, "")
+    invite = _usable_invite(request, token) if token else None
+    if invite is None:
+        return _unusable(request)
+    if not request.user.is_authenticated:
+        return _private(render(request, "members/invite_landing.html", _landing_context(invite, "anonymous")))
+    if request.method == "GET":
+        membership = membership_of(request.user, invite.community)
+        if membership is not None and membership.status == MembershipStatus.BANNED:
+            return _unusable(request)
+        state = "member" if membership is not None and membership.is_active else "accept"
+        response = render(request, "members/invite_landing.html", _landing_context(invite, state))
+        response["Cache-Control"] = "no-store"
+        return response
     try:
         result = invite_redeem(token=token, user=request.user)
     except InviteError:
         return _unusable(request)
-    if request.session.get(INVITE_SESSION_KEY) == token:
-        del request.session[INVITE_SESSION_KEY]
+    del request.session[INVITE_SESSION_KEY]
     community = result.membership.community
     if result.already_member:
         messages.info(request, f"You're already a member of {community.name}.")
     else:
         messages.success(request, f"Welcome to {community.name}!")
-    return _private(redirect(community.get_absolute_url()))
+    return redirect(community.get_absolute_url())

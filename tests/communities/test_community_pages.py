@@ -128,8 +128,9 @@ def test_settings_refuses_secret_approval_and_bad_tz(client, owner):
 
 def test_directory_search_and_secret(client, make_community, make_user):
     make_community(name="Sourdough Circle", purpose="Bread bakers swapping starters.")
-    make_community(name="Trail Runners", purpose="Muddy shoes, good company.", visibility="public",
-                   join_policy="open")
+    make_community(
+        name="Trail Runners", purpose="Muddy shoes, good company.", visibility="public", join_policy="open"
+    )
     secret = make_community(name="Quiet Room", visibility="secret")
     url = reverse("community-directory")
     body = client.get(url, {"q": "bread"}).content.decode()
@@ -171,7 +172,10 @@ def test_home_header_states(client, make_community, make_user):
 
 def _seed_members(community, n: int) -> None:
     users = User.objects.bulk_create(
-        [User(handle=f"seed{community.pk}_{i}", email=f"seed{community.pk}_{i}@example.com") for i in range(n)]
+        [
+            User(handle=f"seed{community.pk}_{i}", email=f"seed{community.pk}_{i}@example.com")
+            for i in range(n)
+        ]
     )
     Membership.objects.bulk_create([Membership(user=u, community=community) for u in users])
 

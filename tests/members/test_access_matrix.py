@@ -167,7 +167,13 @@ PAGES = [
         owner_only,
         lambda w: {"handle": w.people["moderator"].handle, "keep_role": "moderator"},
     ),
-    ("leave", "post", lambda w: reverse("community-leave", args=[w.community.slug]), leave_rule, lambda w: {}),
+    (
+        "leave",
+        "post",
+        lambda w: reverse("community-leave", args=[w.community.slug]),
+        leave_rule,
+        lambda w: {},
+    ),
     (
         "join-submit",
         "post",
@@ -204,10 +210,7 @@ def test_access_matrix(client, make_user, make_community, name, method, url, rul
     if person is not None:
         client.force_login(person)
     target = url(world)
-    if method == "get":
-        response = client.get(target)
-    else:
-        response = client.post(target, data(world))
+    response = client.get(target) if method == "get" else client.post(target, data(world))
     expected = rule(visibility, role)
     _check(response, expected, method)
     if expected == "N":

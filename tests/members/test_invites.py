@@ -16,6 +16,8 @@ from members.models import Invite, InviteRedemption, Membership, MembershipEvent
 from members.services import InviteError, invite_create, invite_redeem, membership_ban
 from moderation.models import AuditAction, AuditLogEntry
 
+PG_ONLY = "needs real concurrent connections (PostgreSQL)"
+
 
 def _strip_csrf(body: bytes) -> bytes:
     return re.sub(rb'"X-CSRFToken": "[^"]*"', b"", body)
@@ -26,7 +28,9 @@ def landing(client, invite):
 
 
 def accept(client, invite):
-    return client.post(reverse("invite-accept", args=[invite.token]))
+    """Open the link (puts the token in the session), then accept on /invite/accept/."""
+    client.get(reverse("invite-landing", args=[invite.token]))
+    return client.post(reverse("invite-accept"))
 
 
 def test_create_defaults_and_token(client, owner, member):
@@ -48,7 +52,8 @@ def test_create_defaults_and_token(client, owner, member):
 def test_bad_form_keeps_input(client, member):
     client.force_login(member.user)
     response = client.post(
-        reverse("invites", args=[member.community.slug]), {"max_uses": "0", "expires_in": "7d", "note": "keep me"}
+        reverse("invites", args=[member.community.slug]),
+        {"max_uses": "0", "expires_in": "7d", "note": "keep me"},
     )
     assert response.status_code == 400
     assert "keep me" in response.content.decode()
@@ -97,7 +102,8 @@ def test_unusable_links_all_look_the_same(client, owner, make_user, state):
     # Accepting fails the same way and makes nobody a member.
     outsider = make_user()
     client.force_login(outsider)
-    assert client.post(reverse("invite-accept", args=[token])).status_code == 404
+    assert client.get(reverse("invite-landing", args=[token])).status_code == 404
+    assert client.post(reverse("invite-accept")).status_code == 404
     assert not Membership.objects.filter(user=outsider).exists()
 
 
@@ -105,8 +111,13 @@ def test_accept_makes_member_with_attribution(client, member, make_user):
     invite = invite_create(membership=member, max_uses=2)
     newcomer = make_user()
     client.force_login(newcomer)
-    assert landing(client, invite).status_code == 200
-    response = accept(client, invite)
+    opened = landing(client, invite)
+    assert opened.status_code == 302 and opened["Location"] == reverse("invite-accept")
+    assert opened["Referrer-Policy"] == "no-referrer"
+    page = client.get(reverse("invite-accept"))
+    assert "Accept and join" in page.content.decode() and page["Cache-Control"] == "no-store"
+    assert invite.token not in page.content.decode()
+    response = client.post(reverse("invite-accept"))
     assert response.status_code == 302
     assert response["Location"] == member.community.get_absolute_url()
     m = Membership.objects.get(user=newcomer, community=member.community)
@@ -125,7 +136,7 @@ def test_accept_makes_member_with_attribution(client, member, make_user):
 def test_already_member_consumes_nothing(client, owner, member):
     invite = invite_create(membership=owner)
     client.force_login(member.user)
-    response = landing(client, invite)
+    response = client.get(reverse("invite-landing", args=[invite.token]), follow=True)
     assert "already a member" in response.content.decode()
     accept(client, invite)
     invite.refresh_from_db()
@@ -178,7 +189,10 @@ def test_secret_community_reachable_only_through_valid_invite(client, make_commu
     assert "Hidden Grove" not in client.get(reverse("community-directory")).content.decode()
     assert client.get(reverse("community-join", args=[secret.slug])).status_code == 404
     invite = invite_create(membership=owner)
-    assert "Hidden Grove" in landing(client, invite).content.decode()
+    assert (
+        "Hidden Grove"
+        in client.get(reverse("invite-landing", args=[invite.token]), follow=True).content.decode()
+    )
     accept(client, invite)
     assert client.get(secret.get_absolute_url()).status_code == 200
     assert "Hidden Grove" in client.get(reverse("community-directory")).content.decode()
@@ -225,7 +239,7 @@ def test_owner_sees_per_inviter_totals(client, owner, member, make_user):
     assert "Referrals by inviter" not in body
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real concurrent connections (PostgreSQL)")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason=PG_ONLY)
 @pytest.mark.django_db(transaction=True)
 def test_race_for_last_uses_postgres(make_community, make_user):
     community = make_community()
@@ -257,7 +271,7 @@ def test_race_for_last_uses_postgres(make_community, make_user):
     assert InviteRedemption.objects.filter(invite=invite).count() == 3
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real concurrent connections (PostgreSQL)")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason=PG_ONLY)
 @pytest.mark.django_db(transaction=True)
 def test_same_person_double_accept_postgres(make_community, make_user):
     community = make_community()
@@ -285,3 +299,24 @@ def test_same_person_double_accept_postgres(make_community, make_user):
     invite.refresh_from_db()
     assert invite.uses == 1
     assert Membership.objects.filter(user=person, community=community).count() == 1
+
+
+def test_login_after_opening_link_returns_to_accept(client, owner, make_user):
+    from tests.conftest import PASSWORD
+
+    invite = invite_create(membership=owner)
+    person = make_user()
+    body = landing(client, invite).content.decode()
+    assert "next=%2Finvite%2Faccept%2F" in body
+    response = client.post(
+        reverse("account_login"), {"login": person.handle, "password": PASSWORD, "next": "/invite/accept/"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("invite-accept")
+    assert client.post(reverse("invite-accept")).status_code == 302
+    assert Membership.objects.get(user=person, community=owner.community).invite == invite
+
+
+def test_accept_without_opened_link_is_unusable(client, make_user):
+    client.force_login(make_user())
+    assert client.get(reverse("invite-accept")).status_code == 404
+    assert client.post(reverse("invite-accept")).status_code == 404

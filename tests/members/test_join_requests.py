@@ -29,6 +29,8 @@ from members.services import (
 )
 from moderation.models import AuditAction, AuditLogEntry
 
+PG_ONLY = "needs real concurrent connections (PostgreSQL)"
+
 
 @pytest.fixture
 def approval_community(make_community):
@@ -195,7 +197,9 @@ def test_leave_rejoin_ban_history(client, make_community, make_user):
     # Banned: can't rejoin by one click.
     assert client.post(reverse("community-join", args=[community.slug])).status_code == 403
     membership_unban(membership=m, actor=owner.user)
-    kinds = list(MembershipEvent.objects.filter(user=person, community=community).values_list("kind", flat=True))
+    kinds = list(
+        MembershipEvent.objects.filter(user=person, community=community).values_list("kind", flat=True)
+    )
     assert kinds == ["joined", "left", "joined", "banned", "unbanned"]
     ban = MembershipEvent.objects.get(user=person, kind="banned")
     assert ban.actor == owner.user and ban.reason == "spam"
@@ -257,7 +261,7 @@ def test_membership_id_of_another_community_is_404(client, owner, make_member):
     assert foreign.role == "member"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real concurrent connections (PostgreSQL)")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason=PG_ONLY)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_double_approval_postgres(make_community, make_member, make_user):
     community = make_community(join_policy="approval")
