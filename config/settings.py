@@ -142,6 +142,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hearth"}}
 
+# Per-member rate limits on posting and flagging (moderation/ratelimit.py). On by default; off
+# under tests except where a test turns them on, so fixtures can post quickly.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", not TESTING)
+
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no
 # server, so `make run` can run a worker with embedded beat. Without a worker (tests, or a plain
 # runserver), tasks run eagerly in-process.
@@ -297,3 +301,7 @@ LOGGING = {
 # HSTS preload is a commitment for the whole domain that only its operator can make
 # (SECURE_HSTS_PRELOAD=true); not preloading is not a weakness of this site's configuration.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+if TESTING:
+    # Fast hashing keeps the suite quick; production keeps Django's default (PBKDF2).
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

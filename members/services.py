@@ -178,102 +178,88 @@ def notification_create(
     )
 
 
-# --- Bans (membership status and history; the moderation app adds sanctions and notices) -------
+# --- Join requests ---------------------------------------------------------------------------------
+# (Written by the moderation engineer for the review queue; if the communities engineer's versions
+# land on main, keep one pair with these keyword arguments and JoinRequestDecided.)
+
+
+class JoinRequestDecided(MembershipError):
+    """The request was already approved, rejected or withdrawn (``decided_by`` may be None)."""
+
+    def __init__(self, join_request: JoinRequest) -> None:
+        self.join_request = join_request
+        self.decided_by = join_request.decided_by
+        super().__init__("This request was already handled.")
+
+
+def _lock_pending(join_request: JoinRequest) -> JoinRequest:
+    locked = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
+    if locked.status != JoinRequestStatus.PENDING:
+        locked = JoinRequest.objects.select_related("decided_by").get(pk=locked.pk)
+        raise JoinRequestDecided(locked)
+    return locked
 
 
 @transaction.atomic
-def membership_ban(
-    *, user: User, community: Community, actor: User | None, reason: str = "", at: object = None
-) -> Membership:
-    """Ban ``user`` from ``community`` (a member, a former member or a stranger) and record it.
+def join_request_approve(*, join_request: JoinRequest, actor: User | None, reason: str = "") -> JoinRequest:
+    """Approve a pending request: the applicant becomes a member and is told. Locks the request
+    row, so of two moderators approving at once exactly one succeeds (the other gets
+    JoinRequestDecided). Banned people can't be approved (MembershipError)."""
+    from communities.models import Community
 
-    A ban survives any invite and any join request: joining raises MembershipError while banned.
-    """
-    now = at or timezone.now()
-    membership = Membership.objects.select_for_update().filter(user=user, community=community).first()
-    if membership is None:
-        try:
-            with transaction.atomic():
-                membership = Membership.objects.create(
-                    user=user,
-                    community=community,
-                    status=MembershipStatus.LEFT,
-                    joined_at=now,
-                    first_joined_at=now,
-                    left_at=now,
-                )
-        except IntegrityError:
-            membership = Membership.objects.select_for_update().get(user=user, community=community)
-    if membership.status == MembershipStatus.BANNED:
-        return membership
-    if membership.is_active and membership.role == Role.OWNER:
-        raise MembershipError("An owner can't be banned.")
-    membership.status = MembershipStatus.BANNED
-    membership.left_at = now
-    membership.save(update_fields=["status", "left_at"])
-    MembershipEvent.objects.create(
-        membership=membership,
-        user=user,
-        community=community,
-        kind=MembershipEventKind.BANNED,
-        role=membership.role,
-        at=now,
-        actor=actor,
-        reason=reason,
+    join_request = _lock_pending(join_request)
+    now = timezone.now()
+    community = Community.objects.get(pk=join_request.community_id)
+    membership_join(user=join_request.user, community=community, actor=actor, at=now)
+    join_request.status = JoinRequestStatus.APPROVED
+    join_request.decided_at = now
+    join_request.decided_by = actor
+    join_request.reason = (reason or "").strip()
+    join_request.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+    notification_create(
+        recipient_id=join_request.user_id,
+        kind=Notification.Kind.JOIN_APPROVED,
+        text=f"Welcome! Your request to join {community.name} was approved."
+        + (f" {join_request.reason}" if join_request.reason else ""),
+        url=community.get_absolute_url(),
+        community_id=community.pk,
+        actor_id=actor.pk if actor else None,
     )
-    # A banned person's pending request is closed; they can't be approved while banned.
-    JoinRequest.objects.filter(user=user, community=community, status=JoinRequestStatus.PENDING).update(
-        status=JoinRequestStatus.REJECTED, decided_at=now, decided_by=actor, reason=reason
-    )
-    return membership
+    return join_request
 
 
 @transaction.atomic
-def membership_unban(
-    *, membership: Membership, actor: User | None, reason: str = "", at: object = None
-) -> Membership:
-    """Lift a ban. The person is a former member afterwards and may rejoin by the usual ways."""
-    now = at or timezone.now()
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if membership.status != MembershipStatus.BANNED:
-        return membership
-    membership.status = MembershipStatus.LEFT
-    membership.save(update_fields=["status"])
-    MembershipEvent.objects.create(
-        membership=membership,
-        user_id=membership.user_id,
-        community_id=membership.community_id,
-        kind=MembershipEventKind.UNBANNED,
-        role=membership.role,
-        at=now,
-        actor=actor,
-        reason=reason,
+def join_request_reject(*, join_request: JoinRequest, actor: User | None, reason: str = "") -> JoinRequest:
+    """Reject a pending request with an optional reason the applicant sees."""
+    from communities.models import Community
+
+    join_request = _lock_pending(join_request)
+    now = timezone.now()
+    community = Community.objects.only("name", "slug").get(pk=join_request.community_id)
+    join_request.status = JoinRequestStatus.REJECTED
+    join_request.decided_at = now
+    join_request.decided_by = actor
+    join_request.reason = (reason or "").strip()
+    join_request.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+    notification_create(
+        recipient_id=join_request.user_id,
+        kind=Notification.Kind.JOIN_REJECTED,
+        text=f"Your request to join {community.name} was not approved."
+        + (f" Reason: {join_request.reason}" if join_request.reason else ""),
+        url=reverse("join-pending", args=[community.slug]),
+        community_id=community.pk,
+        actor_id=actor.pk if actor else None,
     )
-    return membership
+    return join_request
 
 
 # --- Roles --------------------------------------------------------------------------------------
 
 
-def _audit(
-    *,
-    community_id: int,
-    actor: User | None,
-    action: str,
-    target_user_id: int | None = None,
-    reason: str = "",
-    data: dict | None = None,
-) -> None:
-    from moderation.models import AuditLogEntry
+def _audit(**kwargs: object) -> None:
+    from moderation.services import audit
 
-    AuditLogEntry.objects.create(
-        community_id=community_id,
-        actor=actor,
-        action=action,
-        target_user_id=target_user_id,
-        reason=reason,
-        data=data or {},
-    )
+    audit(**kwargs)  # type: ignore[arg-type]
 
 
 @transaction.atomic
@@ -515,82 +501,6 @@ def join_request_create(*, user: User, community: Community, answers: list[str])
             actor_id=user.pk,
         )
     return join_request
-
-
-def _decide(join_request: JoinRequest, status: str, actor: User, reason: str, now: datetime) -> bool:
-    """Claim a pending request for one decision. Concurrent deciders: exactly one wins (the
-    conditional UPDATE waits for the winner's row lock and then matches nothing)."""
-    return (
-        JoinRequest.objects.filter(pk=join_request.pk, status=JoinRequestStatus.PENDING).update(
-            status=status, decided_at=now, decided_by=actor, reason=reason.strip()[:2000]
-        )
-        == 1
-    )
-
-
-@transaction.atomic
-def join_request_approve(*, join_request: JoinRequest, actor: Membership, reason: str = "") -> bool:
-    """Approve a pending request: the applicant becomes a member, once. Returns False when the
-    request was already decided (by another moderator, or withdrawn)."""
-    from moderation.models import AuditAction
-
-    now = timezone.now()
-    if not _decide(join_request, JoinRequestStatus.APPROVED, actor.user, reason, now):
-        return False
-    community = join_request.community
-    try:
-        membership_join(user=join_request.user, community=community, actor=actor.user, at=now)
-    except MembershipError as exc:
-        raise JoinError(str(exc)) from exc
-    _audit(
-        community_id=community.pk,
-        actor=actor.user,
-        action=AuditAction.JOIN_APPROVED,
-        target_user_id=join_request.user_id,
-        reason=reason,
-        data={"join_request_id": join_request.pk},
-    )
-    notification_create(
-        recipient_id=join_request.user_id,
-        kind=Notification.Kind.JOIN_APPROVED,
-        text=f"Welcome! Your request to join {community.name} was approved."
-        + (f" {reason.strip()}" if reason.strip() else ""),
-        url=community.get_absolute_url(),
-        community_id=community.pk,
-        actor_id=actor.user_id,
-    )
-    return True
-
-
-@transaction.atomic
-def join_request_reject(*, join_request: JoinRequest, actor: Membership, reason: str = "") -> bool:
-    """Reject a pending request with an optional reason the applicant sees."""
-    from moderation.models import AuditAction
-
-    now = timezone.now()
-    if not _decide(join_request, JoinRequestStatus.REJECTED, actor.user, reason, now):
-        return False
-    community = join_request.community
-    _audit(
-        community_id=community.pk,
-        actor=actor.user,
-        action=AuditAction.JOIN_REJECTED,
-        target_user_id=join_request.user_id,
-        reason=reason,
-        data={"join_request_id": join_request.pk},
-    )
-    text = f"Your request to join {community.name} was not approved."
-    if reason.strip():
-        text += f" Reason: {reason.strip()}"
-    notification_create(
-        recipient_id=join_request.user_id,
-        kind=Notification.Kind.JOIN_REJECTED,
-        text=text,
-        url=reverse("join-pending", args=[community.slug]),
-        community_id=community.pk,
-        actor_id=actor.user_id,
-    )
-    return True
 
 
 @transaction.atomic

@@ -15,10 +15,9 @@ from members.forms import DecisionForm, JoinRequestForm
 from members.selectors import join_state, latest_join_request, member_count, pending_requests
 from members.services import (
     JoinError,
+    MembershipError,
     community_join_open,
-    join_request_approve,
     join_request_create,
-    join_request_reject,
     join_request_withdraw,
 )
 
@@ -100,27 +99,31 @@ def join_requests(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _decide(request: HttpRequest, slug: str, request_id: int, approve: bool) -> HttpResponse:
+    """Approve or reject through the moderation queue's service (one code path, audited)."""
+    from moderation.services import AlreadyHandled, queue_decide_join
+
     join_request, acc = access.join_request_for_staff(request.user, slug, request_id)
     form = DecisionForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     error = ""
-    decided = False
     if not form.is_valid():
         error = "The reason is too long (2,000 characters at most)."
+        text = error
     else:
         try:
-            service = join_request_approve if approve else join_request_reject
-            decided = service(join_request=join_request, actor=acc.membership, reason=reason)
-        except JoinError as exc:
-            error = str(exc)
+            queue_decide_join(
+                actor=acc.membership,
+                join_request=join_request,
+                approve=approve,
+                reason=form.cleaned_data["reason"],
+            )
+        except AlreadyHandled as exc:
+            text = str(exc)
+        except MembershipError as exc:
+            error = text = str(exc)
+        else:
+            outcome = "approved" if approve else "rejected"
+            text = f"{join_request.user.name}'s request was {outcome}."
     join_request.refresh_from_db()
-    if decided:
-        outcome = "approved" if approve else "rejected"
-        text = f"{join_request.user.name}'s request was {outcome}."
-    elif not error:
-        text = f"{join_request.user.name}'s request was already {join_request.get_status_display().lower()}."
-    else:
-        text = error
     if request.htmx:
         return render(
             request,

@@ -190,7 +190,7 @@ def big_community(make_community):
 def test_query_budget_members_list(client, big_community, django_assert_max_num_queries):
     owner = Membership.objects.get(community=big_community, role="owner")
     client.force_login(owner.user)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("members-list", args=[big_community.slug]))
     assert response.status_code == 200
     assert "Page 1 of 5" in response.content.decode()
@@ -199,7 +199,7 @@ def test_query_budget_members_list(client, big_community, django_assert_max_num_
 def test_query_budget_home(client, big_community, django_assert_max_num_queries):
     owner = Membership.objects.get(community=big_community, role="owner")
     client.force_login(owner.user)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):
         response = client.get(big_community.get_absolute_url())
     assert "201 members" in response.content.decode()
 

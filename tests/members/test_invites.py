@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from members.adapter import INVITE_SESSION_KEY
 from members.models import Invite, InviteRedemption, Membership, MembershipEvent, MembershipStatus
-from members.services import InviteError, invite_create, invite_redeem, membership_ban
+from members.services import InviteError, invite_create, invite_redeem, membership_join
 from moderation.models import AuditAction, AuditLogEntry
+from moderation.services import member_ban
 
 PG_ONLY = "needs real concurrent connections (PostgreSQL)"
 
@@ -158,7 +159,7 @@ def test_max_uses_and_double_redemption_sequential(owner, make_user):
 
 def test_ban_survives_invite(client, owner, make_user):
     banned = make_user()
-    membership_ban(user=banned, community=owner.community, actor=owner.user)
+    member_ban(actor=owner, target=membership_join(user=banned, community=owner.community))
     invite = invite_create(membership=owner, max_uses=5)
     client.force_login(banned)
     assert landing(client, invite).status_code == 404

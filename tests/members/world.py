@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from communities.models import Community
 from members.models import Invite, JoinRequest, Membership, User
-from members.services import invite_create, membership_ban, membership_join
+from members.services import invite_create, membership_join
+from moderation.services import member_ban
 
 VIS_POLICY = {"public": "open", "listed": "approval", "secret": "invite_only"}
 ROLES = ("owner", "moderator", "member", "pending", "banned", "nonmember", "anonymous")
@@ -40,8 +41,9 @@ def build_world(make_user, make_community, visibility: str) -> World:
         community=community, user=pending, answers=[{"question": "Why here?", "answer": "Curious"}]
     )
     banned = make_user()
-    membership_join(user=banned, community=community)
-    membership_ban(user=banned, community=community, actor=owner)
+    banned_membership = membership_join(user=banned, community=community)
+    owner_membership = Membership.objects.get(community=community, user=owner)
+    member_ban(actor=owner_membership, target=banned_membership)
     nonmember = make_user()
     invite = invite_create(membership=member)
     return World(
