@@ -100,6 +100,7 @@ def join_requests(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _decide(request: HttpRequest, slug: str, request_id: int, approve: bool) -> HttpResponse:
     """Approve or reject through the moderation queue's service (one code path, audited)."""
+    from moderation.selectors import review_queue_counts
     from moderation.services import AlreadyHandled, queue_decide_join
 
     join_request, acc = access.join_request_for_staff(request.user, slug, request_id)
@@ -134,6 +135,9 @@ def _decide(request: HttpRequest, slug: str, request_id: int, approve: bool) -> 
                 "decision_form": form if error else DecisionForm(),
                 "result": text,
                 "error": bool(error),
+                # Refresh the nav badge in place (htmx out-of-band swap).
+                "oob_pending": acc.pending_join_requests,
+                "oob_queue": review_queue_counts(acc.community),
             },
             # htmx swaps only 2xx answers; the row itself shows the error.
             status=200,

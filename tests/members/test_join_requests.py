@@ -100,6 +100,8 @@ def test_moderator_approves_plain_form_and_htmx(client, approval_community, make
     )
     assert r.status_code == 200
     assert "approved" in r.content.decode() and "<li" in r.content.decode()
+    # The nav badge is refreshed out of band: no requests left.
+    assert 'id="join-requests-badge" hx-swap-oob="true" class="badge badge-empty"' in r.content.decode()
     for user in (a, b):
         assert Membership.objects.get(user=user, community=approval_community).is_active
         assert Notification.objects.filter(recipient=user, kind="join_approved").count() == 1
