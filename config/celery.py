@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -13,4 +14,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Beat schedule: apps register nothing themselves; each entry is listed here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Every 15 minutes: send daily/weekly email digests to members whose local digest hour has
+    # come (each member's time zone and chosen hour; idempotent per member per period).
+    "members-dispatch-digests": {
+        "task": "members.tasks.dispatch_digests",
+        "schedule": crontab(minute="*/15"),
+    },
+}

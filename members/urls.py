@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import invites, join, memberships, profiles
+from members.views import email, invites, join, memberships, profiles, settings
 
 urlpatterns = [
     path("invite/accept/", invites.invite_accept, name="invite-accept"),
@@ -27,4 +27,14 @@ urlpatterns = [
     path("c/<slug:slug>/invites/", invites.invites_page, name="invites"),
     path("c/<slug:slug>/invites/<int:invite_id>/", invites.invite_detail, name="invite-detail"),
     path("c/<slug:slug>/invites/<int:invite_id>/revoke/", invites.invite_revoke_view, name="invite-revoke"),
+    path("u/<str:handle>/mute/", profiles.profile_mute, name="profile-mute"),
+    path("u/<str:handle>/unmute/", profiles.profile_unmute, name="profile-unmute"),
+    path("settings/", settings.settings_home, name="settings"),
+    path("settings/profile/", settings.settings_profile, name="settings-profile"),
+    path("settings/privacy/", settings.settings_privacy, name="settings-privacy"),
+    path("settings/notifications/", settings.settings_notifications, name="settings-notifications"),
+    path("settings/muted/", settings.settings_muted, name="settings-muted"),
+    path("settings/muted/<int:user_id>/unmute/", settings.settings_unmute, name="settings-unmute"),
+    path("media/avatars/<str:name>", profiles.avatar_file, name="avatar-file"),
+    path("email/unsubscribe/<str:token>/", email.unsubscribe, name="email-unsubscribe"),
 ]
