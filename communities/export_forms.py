@@ -27,7 +27,8 @@ class ImportForm(forms.Form):
         limit = settings.HEARTH_IMPORT_MAX_MB * 1_000_000
         if upload.size and upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {upload.size / 1e6:.1f} MB; archives up to {limit / 1e6:.0f} MB can be imported."
+                f"The file is {upload.size / 1e6:.1f} MB; "
+                f"archives up to {limit / 1e6:.0f} MB can be imported."
             )
         if not (upload.name or "").lower().endswith(".zip"):
             raise forms.ValidationError("Choose the .zip file that a Hearth export produced.")

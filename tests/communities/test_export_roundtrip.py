@@ -113,11 +113,21 @@ def test_import_into_the_same_site_gets_a_new_slug_and_keeps_timestamps(tmp_path
     copy = result.community
     assert copy.slug == "dup-2"
     assert copy.created_at == community.created_at
-    old = list(Post.objects.filter(community=community).order_by("pk").values_list("created_at", "status", "removed_at"))
-    new = list(Post.objects.filter(community=copy).order_by("pk").values_list("created_at", "status", "removed_at"))
+    old = list(
+        Post.objects.filter(community=community)
+        .order_by("pk")
+        .values_list("created_at", "status", "removed_at")
+    )
+    new = list(
+        Post.objects.filter(community=copy).order_by("pk").values_list("created_at", "status", "removed_at")
+    )
     assert old == new
-    old_events = list(MembershipEvent.objects.filter(community=community).order_by("pk").values_list("kind", "role", "at"))
-    new_events = list(MembershipEvent.objects.filter(community=copy).order_by("pk").values_list("kind", "role", "at"))
+    old_events = list(
+        MembershipEvent.objects.filter(community=community).order_by("pk").values_list("kind", "role", "at")
+    )
+    new_events = list(
+        MembershipEvent.objects.filter(community=copy).order_by("pk").values_list("kind", "role", "at")
+    )
     assert old_events == new_events
     # Handles were taken here, so the placeholders got free ones.
     assert Membership.objects.filter(community=copy, user__handle="dup_owner_2", role="owner").exists()
