@@ -7,6 +7,7 @@ these functions; tests call them directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -294,7 +295,11 @@ def import_run(job_id: int) -> CommunityImport | None:
             CommunityImport.objects.filter(pk=job_id).update(progress=pct, stage=stage[:80])
 
     try:
-        result = import_archive(path, slug=job.slug_wanted, owner=job.requested_by, progress=progress)
+        try:
+            result = import_archive(path, slug=job.slug_wanted, owner=job.requested_by, progress=progress)
+        finally:
+            with contextlib.suppress(Exception):
+                cache.delete(_progress_key(job_id))
     except ArchiveProblems as exc:
         CommunityImport.objects.filter(pk=job_id).update(
             status=JobStatus.FAILED, problems=exc.problems, finished_at=timezone.now(), stage="refused"

@@ -16,13 +16,12 @@ from members.models import Invite, InviteRedemption, JoinRequest, Membership, Ro
 from members.services import membership_join, membership_leave, membership_set_role
 from moderation.models import AuditAction, AuditLogEntry, Flag, Sanction, WordFilter
 
-PASSWORD = "correct horse battery staple 42"
-
 
 def _user(handle: str) -> User:
     from allauth.account.models import EmailAddress
 
-    user = User.objects.create_user(handle=handle, email=f"{handle}@example.com", password=PASSWORD)
+    # No password (hashing is slow); tests log in with force_login.
+    user = User.objects.create_user(handle=handle, email=f"{handle}@example.com")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
 
