@@ -608,6 +608,11 @@ def _validate(
                     validate_time_zone(tz)
                 except Exception:
                     problems.add(f"community.json: time_zone {tz[:40]!r} is not a known time zone.")
+            if (
+                community_row.get("visibility") == "secret"
+                and community_row.get("join_policy") != "invite_only"
+            ):
+                problems.add("community.json: a secret community must be invite-only.")
             slug = community_row.get("slug")
             if slug is not None and not (isinstance(slug, str) and _SLUG.match(slug) and len(slug) <= 50):
                 problems.add("community.json: slug must be up to 50 letters, digits, '-' or '_'.")
