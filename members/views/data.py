@@ -95,6 +95,8 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
         response = render(
             request, "members/claim.html", {"claim": found, "form": form}, status=400 if form.errors else 200
         )
-    response["Referrer-Policy"] = "no-referrer"
+    # The site-wide Referrer-Policy (same-origin) already keeps the token out of other sites'
+    # logs; "no-referrer" here would make Chromium send "Origin: null" with the claim form's POST,
+    # which Django's CSRF check rejects.
     response["Cache-Control"] = "no-store"
     return response
