@@ -92,11 +92,14 @@ class Section:
         except LookupError:
             return None
 
-    def queryset(self, community: Community) -> QuerySet:
+    def queryset(self, community: Community, marks: dict[str, int] | None = None) -> QuerySet:
         model = self.model()
         if model is None:
             raise LookupError(self.model_label)
-        return model._default_manager.filter(**{self.scope: community}).order_by("pk")
+        qs = model._default_manager.filter(**{self.scope: community}).order_by("pk")
+        if marks is not None:
+            qs = qs.filter(pk__lte=marks.get(self.name, 0))
+        return qs
 
 
 # In import order: every section refers only to sections before it (or to itself).
@@ -228,26 +231,48 @@ def _line(row: dict[str, Any]) -> bytes:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-def _people_queryset(community: Community) -> QuerySet[User]:
+def _people_queryset(community: Community, marks: dict[str, int]) -> QuerySet[User]:
     """Everyone a row of the archive points at who is not a member (bots, people whose
     membership row is gone): found with one subquery per user reference."""
     q = Q()
     for section in active_sections():
         model = section.model()
-        base = model._default_manager.filter(**{section.scope: community})
+        base = section.queryset(community, marks).order_by()
         for f in model._meta.concrete_fields:
             if f.is_relation and f.related_model is User:
                 q |= Q(pk__in=base.exclude(**{f"{f.name}__isnull": True}).values(f.attname))
     if community.created_by_id:
         q |= Q(pk=community.created_by_id)
-    return User.objects.filter(q).exclude(memberships__community=community).order_by("pk")
+    members = _memberships(community, marks).values("user_id")
+    return User.objects.filter(q, pk__lte=marks["members"]).exclude(pk__in=members).order_by("pk")
 
 
-def count_rows(community: Community) -> dict[str, int]:
-    counts = {"members": Membership.objects.filter(community=community).count()}
-    counts["members"] += _people_queryset(community).count()
+def high_water_marks() -> dict[str, int]:
+    """The newest id of every table the archive reads, taken when an export starts.
+
+    Rows created while the archive is being written (a reply, a new member) are left out of
+    every section alike, so the archive never holds a row whose parent it lacks (a post whose
+    thread was created after the threads were written). Each is one index lookup.
+    """
+
+    def top(model: type[models.Model]) -> int:
+        return model._default_manager.aggregate(m=models.Max("pk"))["m"] or 0
+
+    marks = {section.name: top(section.model()) for section in active_sections()}
+    marks["memberships"] = top(Membership)
+    marks["members"] = top(User)
+    return marks
+
+
+def _memberships(community: Community, marks: dict[str, int]) -> QuerySet[Membership]:
+    return Membership.objects.filter(community=community, pk__lte=marks["memberships"])
+
+
+def count_rows(community: Community, marks: dict[str, int]) -> dict[str, int]:
+    counts = {"members": _memberships(community, marks).count()}
+    counts["members"] += _people_queryset(community, marks).count()
     for section in active_sections():
-        counts[section.name] = section.queryset(community).count()
+        counts[section.name] = section.queryset(community, marks).count()
     return counts
 
 
@@ -255,7 +280,8 @@ def write_archive(community: Community, fileobj: IO[bytes], *, progress: Progres
     """Write the whole archive of ``community`` into ``fileobj``; return the manifest."""
     from members.privacy import email_shared_q
 
-    counts = count_rows(community)
+    marks = high_water_marks()
+    counts = count_rows(community, marks)
     total = max(1, sum(counts.values()))
     done = 0
     last_pct = -1
@@ -276,7 +302,7 @@ def write_archive(community: Community, fileobj: IO[bytes], *, progress: Progres
         user_specs = _user_specs()
         membership_specs = _membership_specs()
         shared = email_shared_q()
-        memberships = Membership.objects.filter(community=community).select_related("user")
+        memberships = _memberships(community, marks).select_related("user")
         if shared is not None:
             memberships = memberships.annotate(
                 email_shared=models.ExpressionWrapper(
@@ -293,7 +319,7 @@ def write_archive(community: Community, fileobj: IO[bytes], *, progress: Progres
                 done += 1
                 if done % CHUNK == 0:
                     tick("members")
-            for user in _people_queryset(community).iterator(chunk_size=CHUNK):
+            for user in _people_queryset(community, marks).iterator(chunk_size=CHUNK):
                 row = _row(user, user_specs)
                 row["email"] = None
                 row["membership"] = None
@@ -304,7 +330,7 @@ def write_archive(community: Community, fileobj: IO[bytes], *, progress: Progres
         for section in active_sections():
             specs = field_specs(section.model(), section.exclude)
             with zf.open(section.file_name, "w", force_zip64=True) as out:
-                for obj in section.queryset(community).iterator(chunk_size=CHUNK):
+                for obj in section.queryset(community, marks).iterator(chunk_size=CHUNK):
                     out.write(_line(_row(obj, specs)))
                     done += 1
                     if done % CHUNK == 0:

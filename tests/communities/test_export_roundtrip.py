@@ -135,3 +135,31 @@ def test_import_into_the_same_site_gets_a_new_slug_and_keeps_timestamps(tmp_path
     old_tokens = set(community.invites.values_list("token", flat=True))
     new_tokens = set(copy.invites.values_list("token", flat=True))
     assert old_tokens.isdisjoint(new_tokens) and len(new_tokens) == len(old_tokens)
+
+
+def test_rows_created_during_the_export_are_left_out_consistently(tmp_path):
+    """A thread started while the archive is being written must not leave its post in the
+    archive without its thread (the importer would rightly refuse that)."""
+    import io
+
+    from communities.archive import write_archive
+    from communities.services import thread_create
+    from members.models import MembershipStatus
+
+    community = seed_rich_community("busy")
+    author = Membership.objects.filter(community=community, status=MembershipStatus.ACTIVE).first()
+    space = community.spaces.get(slug="general")
+    made = []
+
+    def progress(pct: int, stage: str) -> None:
+        if stage == "threads" and not made:  # threads written, posts not yet
+            made.append(thread_create(author=author, space=space, title="Started mid-export", body_md="hi"))
+
+    buf = io.BytesIO()
+    write_archive(community, buf, progress=progress)
+    assert made, "the thread was created while the archive was being written"
+    path = tmp_path / "busy.zip"
+    path.write_bytes(buf.getvalue())
+    copy = import_archive(path, slug="busy-copy").community
+    assert not Thread.objects.filter(community=copy, title="Started mid-export").exists()
+    assert Post.objects.filter(community=copy).count() == Post.objects.filter(community=community).count() - 1
