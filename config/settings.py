@@ -142,6 +142,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hearth"}}
 
+# Per-member rate limits on posting and flagging (moderation/ratelimit.py). On by default; off
+# under tests except where a test turns them on, so fixtures can post quickly.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", not TESTING)
+
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no
 # server, so `make run` can run a worker with embedded beat. Without a worker (tests, or a plain
 # runserver), tasks run eagerly in-process.

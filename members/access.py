@@ -182,17 +182,21 @@ def post_visible_to(membership: Membership | None, post: Post) -> bool:
         return is_staff(membership)
     if is_staff(membership):
         return True
-    return membership is not None and post.author_id == membership.user_id and post.removed_at is None
+    if membership is None or post.author_id != membership.user_id:
+        return False
+    # Authors see their own held posts, and their posts hidden by moderation (with a notice).
+    return post.removed_at is None or (post.removed_by_moderator and post.status == PostStatus.PUBLISHED)
 
 
 def visible_posts_q(membership: Membership | None) -> Q:
     """Filter on Post for what the viewer may see: published and not removed, their own held
-    posts, and everything for staff."""
+    posts and their own posts hidden by moderation, and everything for staff."""
     if is_staff(membership):
         return Q()
     q = Q(status=PostStatus.PUBLISHED, removed_at__isnull=True)
     if membership is not None:
         q |= Q(author_id=membership.user_id, status=PostStatus.HELD, removed_at__isnull=True)
+        q |= Q(author_id=membership.user_id, status=PostStatus.PUBLISHED, removed_by_moderator=True)
     return q
 
 
@@ -387,3 +391,17 @@ def import_for_requester(user: object, job_id: int) -> object:
     if job is None:
         raise Http404
     return job
+
+
+# --- Moderation --------------------------------------------------------------------------------
+
+
+def is_banned(user: object, community: Community | int) -> bool:
+    """Whether the user is banned from the community: invites and join requests must refuse them
+    (``members.services.membership_join`` refuses too, as the last line)."""
+    if not _is_authenticated(user):
+        return False
+    community_id = community if isinstance(community, int) else community.pk
+    return Membership.objects.filter(
+        user=user, community_id=community_id, status=MembershipStatus.BANNED
+    ).exists()

@@ -8,6 +8,8 @@ from django.utils import timezone
 from communities.models import Community
 from members.models import (
     Invite,
+    JoinRequest,
+    JoinRequestStatus,
     Membership,
     MembershipEvent,
     MembershipEventKind,
@@ -166,3 +168,75 @@ def notification_create(
         thread_id=thread_id,
         post_id=post_id,
     )
+
+
+# --- Join requests ---------------------------------------------------------------------------------
+# (Written by the moderation engineer for the review queue; if the communities engineer's versions
+# land on main, keep one pair with these keyword arguments and JoinRequestDecided.)
+
+
+class JoinRequestDecided(MembershipError):
+    """The request was already approved, rejected or withdrawn (``decided_by`` may be None)."""
+
+    def __init__(self, join_request: JoinRequest) -> None:
+        self.join_request = join_request
+        self.decided_by = join_request.decided_by
+        super().__init__("This request was already handled.")
+
+
+def _lock_pending(join_request: JoinRequest) -> JoinRequest:
+    locked = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
+    if locked.status != JoinRequestStatus.PENDING:
+        locked = JoinRequest.objects.select_related("decided_by").get(pk=locked.pk)
+        raise JoinRequestDecided(locked)
+    return locked
+
+
+@transaction.atomic
+def join_request_approve(*, join_request: JoinRequest, actor: User | None, reason: str = "") -> JoinRequest:
+    """Approve a pending request: the applicant becomes a member and is told. Locks the request
+    row, so of two moderators approving at once exactly one succeeds (the other gets
+    JoinRequestDecided). Banned people can't be approved (MembershipError)."""
+    from communities.models import Community
+
+    join_request = _lock_pending(join_request)
+    now = timezone.now()
+    community = Community.objects.get(pk=join_request.community_id)
+    membership_join(user=join_request.user, community=community, actor=actor, at=now)
+    join_request.status = JoinRequestStatus.APPROVED
+    join_request.decided_at = now
+    join_request.decided_by = actor
+    join_request.reason = (reason or "").strip()
+    join_request.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+    notification_create(
+        recipient_id=join_request.user_id,
+        kind=Notification.Kind.JOIN_APPROVED,
+        text=f"Welcome! Your request to join {community.name} was approved."
+        + (f" {join_request.reason}" if join_request.reason else ""),
+        url=community.get_absolute_url(),
+        community_id=community.pk,
+        actor_id=actor.pk if actor else None,
+    )
+    return join_request
+
+
+@transaction.atomic
+def join_request_reject(*, join_request: JoinRequest, actor: User | None, reason: str = "") -> JoinRequest:
+    """Reject a pending request with an optional reason the applicant sees."""
+    from communities.models import Community
+
+    join_request = _lock_pending(join_request)
+    now = timezone.now()
+    community = Community.objects.only("name").get(pk=join_request.community_id)
+    join_request.status = JoinRequestStatus.REJECTED
+    join_request.decided_at = now
+    join_request.decided_by = actor
+    join_request.reason = (reason or "").strip()
+    join_request.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+    notification_create(
+        recipient_id=join_request.user_id,
+        kind=Notification.Kind.JOIN_REJECTED,
+        text=f"Your request to join {community.name} was not approved."
+        + (f" Reason: {join_request.reason}" if join_request.reason else ""),
+    )
+    return join_request
