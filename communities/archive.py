@@ -536,6 +536,7 @@ class _Index:
 
     ids: dict[str, set[int]] = field(default_factory=dict)
     deferred: list[tuple[str, str, int]] = field(default_factory=list)  # (where, target, id)
+    complete: set[str] = field(default_factory=set)  # sections whose ids are all known
     counts: dict[str, int] = field(default_factory=dict)
     owner_ref: int | None = None
     emails: dict[str, int] = field(default_factory=dict)
@@ -568,7 +569,18 @@ def _check_row(
         value = row[spec.name]
         _check_value(spec, value, where, problems)
         if spec.kind == "ref" and isinstance(value, int) and not isinstance(value, bool):
-            index.deferred.append((f"{where}: {spec.name}", spec.target, value))
+            target_ids = index.ids.get(spec.target, set())
+            if spec.target in index.complete:
+                if value not in target_ids:
+                    problems.add(_dangling(f"{where}: {spec.name}", spec.target, value))
+            elif value not in target_ids:
+                # A reference forward (a membership's invite, a reply to a later post): checked
+                # at the end. Rare, so this list stays short whatever the archive's size.
+                index.deferred.append((f"{where}: {spec.name}", spec.target, value))
+
+
+def _dangling(where: str, target: str, ref: int) -> str:
+    return f"{where} points at {target} id {ref}, which is not in the archive."
 
 
 def _section_entries(zf: zipfile.ZipFile) -> set[str]:
@@ -694,6 +706,7 @@ def _validate(
         if done % CHUNK == 0:
             progress(min(99, done * 100 // total), "checking members")
     index.counts["members"] = rows
+    index.complete.add("members")
 
     for section in SECTIONS:
         model = section.model()
@@ -719,12 +732,13 @@ def _validate(
             if done % CHUNK == 0:
                 progress(min(99, done * 100 // total), f"checking {section.name}")
         index.counts[section.name] = rows
+        index.complete.add(section.name)
 
     if index.owner_ref is None and not problems:
         problems.add("members.jsonl: the archive has no active owner.")
     for where, target, ref in index.deferred:
         if ref not in index.ids.get(target, ()):
-            problems.add(f"{where} points at {target} id {ref}, which is not in the archive.")
+            problems.add(_dangling(where, target, ref))
     index.deferred.clear()
     problems.raise_if_any()
     return manifest, index

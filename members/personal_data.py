@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from communities.models import (
@@ -55,6 +56,8 @@ DELETED_NAME = "Deleted member"
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, FieldFile):
+        return value.name or ""
     return value
 
 
@@ -314,6 +317,13 @@ def account_delete(*, user: User, remove_posts: bool = False, at: datetime | Non
     EmailAddress.objects.filter(user=user).delete()
     AccountClaim.objects.filter(user=user).delete()
     for model in personal_models():
+        file_fields = [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+        for obj in model._default_manager.filter(user=user):
+            for f in file_fields:
+                stored = getattr(obj, f.attname)
+                if stored:
+                    # Files (an avatar) go too; after commit, so a rollback keeps them.
+                    transaction.on_commit(lambda s=stored.storage, n=stored.name: s.delete(n))
         model._default_manager.filter(user=user).delete()
 
     user.handle = f"deleted_{secrets.token_hex(6)}"

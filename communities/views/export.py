@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -53,6 +54,7 @@ def _export_context(request: HttpRequest, acc: access.CommunityAccess) -> dict:
         "access": acc,
         "exports": exports,
         "working": any(not e.is_finished for e in exports),
+        "ttl_hours": settings.HEARTH_EXPORT_TTL_HOURS,
     }
 
 
