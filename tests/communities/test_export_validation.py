@@ -238,3 +238,14 @@ def test_the_command_imports_with_progress(tmp_path, good_archive, capsys):
         == AccountClaim.objects.filter(community__slug="moved").count()
         > 0
     )
+
+
+def test_forward_reference_to_a_later_post_is_resolved(tmp_path, good_archive):
+    def edit(rows):
+        rows[0]["reply_to"] = rows[-1]["id"]
+
+    path = tmp_path / "fwd.zip"
+    path.write_bytes(_edit_jsonl(good_archive, "posts.jsonl", edit))
+    community = import_archive(path, slug="fwd").community
+    posts = list(Post.objects.filter(community=community).order_by("pk"))
+    assert posts[0].reply_to_id == posts[-1].pk
