@@ -338,3 +338,13 @@ class CommunityImport(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+# Rituals and onboarding live in their own module; imported here so Django registers them.
+from communities.ritual_models import (  # noqa: E402, F401
+    MemberOnboarding,
+    OccurrenceStatus,
+    Ritual,
+    RitualKind,
+    RitualOccurrence,
+)

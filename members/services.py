@@ -75,7 +75,18 @@ def membership_join(
         actor=actor,
         invite=invite,
     )
+    _welcome_on_commit(membership)
     return membership
+
+
+def _welcome_on_commit(membership: Membership) -> None:
+    """Onboarding (welcome + welcomers notified) runs after the join commits, as a task."""
+    if membership.role in (Role.OWNER, Role.MODERATOR):
+        return
+    from communities.ritual_tasks import enqueue_welcome  # communities imports this module
+
+    membership_id = membership.pk
+    transaction.on_commit(lambda: enqueue_welcome(membership_id))
 
 
 @transaction.atomic
@@ -155,10 +166,20 @@ def notification_create(
     actor_id: int | None = None,
     thread_id: int | None = None,
     post_id: int | None = None,
+    send_email: bool = True,
 ) -> Notification:
-    """Create an in-app notification. The one place notifications are made; email delivery
-    (a later concern) hangs off the rows this writes."""
-    return Notification.objects.create(
+    """Create an in-app notification: the one place notifications are made.
+
+    Email delivery hangs off the row: once the surrounding transaction commits, a task decides
+    per the recipient's preference (immediately / in the digest / never) and re-checks access
+    at send time. Pass ``send_email=False`` for notices that must stay in-app only.
+
+    Mentions, replies and quotes by someone the recipient has muted are not stored at all; the
+    returned instance is then unsaved (``pk`` is None).
+    """
+    from members.models import MutedMember
+
+    notification = Notification(
         recipient_id=recipient_id,
         kind=kind,
         text=text[:300],
@@ -168,6 +189,21 @@ def notification_create(
         thread_id=thread_id,
         post_id=post_id,
     )
+
+    if (
+        actor_id is not None
+        and kind in {Notification.Kind.REPLY, Notification.Kind.MENTION, Notification.Kind.QUOTE}
+        and MutedMember.objects.filter(user_id=recipient_id, muted_user_id=actor_id).exists()
+    ):
+        return notification
+    notification.save()
+    if send_email:
+        from members.tasks import send_notification_email
+
+        # robust: once the event is committed, trouble queueing its email (broker down, or an
+        # SMTP error when tasks run eagerly) is logged, never turned into an error page.
+        transaction.on_commit(lambda: send_notification_email.delay(notification.pk), robust=True)
+    return notification
 
 
 # --- Join requests ---------------------------------------------------------------------------------
