@@ -6,7 +6,7 @@ import io
 import json
 import secrets
 import zipfile
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
@@ -71,6 +71,10 @@ def seed_rich_community(slug: str = "rich", *, extra_posts: int = 0) -> Communit
         created_at=t0 + timedelta(days=4),
         revoked_at=t0 + timedelta(days=5),
     )
+    # Alice allowed her email in exports (privacy setting); nobody else did.
+    from members.models import Profile
+
+    Profile.objects.filter(user=alice_user).update(share_email_in_exports=True)
     bob = membership_join(user=_user(f"{slug}_bob"), community=community, at=t0 + timedelta(days=4))
     carol = membership_join(user=_user(f"{slug}_carol"), community=community, at=t0 + timedelta(days=5))
     membership_leave(membership=carol, at=t0 + timedelta(days=20))
@@ -146,13 +150,30 @@ def seed_rich_community(slug: str = "rich", *, extra_posts: int = 0) -> Communit
         post=r2, user=alice_user, kind="thumbs_up", created_at=t0 + timedelta(days=7, hours=1)
     )
     bot = User.objects.create_user(handle=f"{slug}_bot", is_bot=True)
-    thread_create(
+    wins = thread_create(
         author=bot,
         space=general,
         title="Weekly wins",
         body_md="Share a win",
         kind="ritual",
         at=t0 + timedelta(days=14),
+    )
+    from communities.models import Ritual, RitualOccurrence
+
+    ritual = Ritual.objects.create(
+        community=community,
+        kind="wins",
+        space=general,
+        title_template="Weekly wins — {date}",
+        body_template="What went well this week?",
+        local_time=time(9, 0),
+        starts_on=(t0 + timedelta(days=13)).date(),
+        created_by=owner,
+        created_at=t0 + timedelta(days=13),
+        next_run_at=timezone.now() + timedelta(days=3),
+    )
+    RitualOccurrence.objects.create(
+        ritual=ritual, occurrence=t0 + timedelta(days=14), thread=wins, created_at=t0 + timedelta(days=14)
     )
     JoinRequest.objects.create(
         community=community,

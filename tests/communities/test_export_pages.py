@@ -243,7 +243,11 @@ def test_import_page_creates_a_community_the_importer_owns(
 
     # Claim links for the placeholders; the importer is not one of them.
     claims = client.get(reverse("community-claims", args=["new-home"])).content.decode()
-    assert "source_alice" in claims and "source_owner" not in claims
+    assert "source_bob" in claims and "source_owner" not in claims
+    # Alice allowed her email in exports and has a verified account here: she was matched.
+    alice = User.objects.get(handle="source_alice")
+    assert Membership.objects.filter(community=community, user=alice).exists()
+    assert "source_alice" not in claims
 
 
 def test_import_page_refuses_a_bad_archive_with_problems(
@@ -287,15 +291,15 @@ def test_claim_a_placeholder_account(client, tmp_path):
     path = tmp_path / "a.zip"
     path.write_bytes(archive_bytes(seed_rich_community("claimsrc")))
     community = import_archive(path).community
-    claim = AccountClaim.objects.get(community=community, user__handle="claimsrc_alice_2")
+    claim = AccountClaim.objects.get(community=community, user__handle="claimsrc_bob_2")
     url = claim.get_absolute_url()
-    assert "claimsrc_alice_2" in client.get(url).content.decode()
-    bad = client.post(url, {"email": "alice@new.example", "password1": PASSWORD, "password2": "other"})
-    assert bad.status_code == 400 and 'value="alice@new.example"' in bad.content.decode()
-    response = client.post(url, {"email": "alice@new.example", "password1": PASSWORD, "password2": PASSWORD})
+    assert "claimsrc_bob_2" in client.get(url).content.decode()
+    bad = client.post(url, {"email": "bob@new.example", "password1": PASSWORD, "password2": "other"})
+    assert bad.status_code == 400 and 'value="bob@new.example"' in bad.content.decode()
+    response = client.post(url, {"email": "bob@new.example", "password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 302
     user = User.objects.get(pk=claim.user_id)
-    assert user.email == "alice@new.example" and user.check_password(PASSWORD)
+    assert user.email == "bob@new.example" and user.check_password(PASSWORD)
     assert Post.objects.filter(community=community, author=user).exists()
     client.logout()
     assert client.get(url).status_code == 404  # used once
@@ -303,3 +307,15 @@ def test_claim_a_placeholder_account(client, tmp_path):
 
 def test_unknown_claim_token_is_404(client):
     assert client.get(reverse("account-claim", args=["nope"])).status_code == 404
+
+
+def test_member_csv_email_only_for_members_who_allowed_it(client, community, owner, make_member):
+    from members.models import Profile
+
+    sharer, private = make_member(community), make_member(community)
+    Profile.objects.filter(user=sharer.user).update(share_email_in_exports=True)
+    client.force_login(owner.user)
+    rows = {r[0]: r for r in _csv(client, community)[1:]}
+    assert rows[sharer.user.handle][7] == sharer.user.email
+    assert rows[private.user.handle][7] == ""
+    assert rows[owner.user.handle][7] == ""

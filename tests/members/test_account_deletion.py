@@ -75,6 +75,9 @@ def _past_inputs(community, before):
 
 
 def test_delete_keeping_posts_anonymises_and_records_leaving(client, community, member, history):
+    from members.models import Profile
+
+    Profile.objects.filter(user=member.user).update(bio="I keep bees in Ghent.", share_email_in_exports=True)
     today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     before = _past_inputs(community, today)
     client.force_login(member.user)
@@ -88,6 +91,9 @@ def test_delete_keeping_posts_anonymises_and_records_leaving(client, community, 
     assert user.email == "" and not user.has_usable_password() and not user.is_active
     assert not EmailAddress.objects.filter(user=user).exists()
     assert not Notification.objects.filter(recipient=user).exists()
+    # Profile and settings are erased (no bio, no email sharing left behind).
+    assert not Profile.objects.filter(user=user).exclude(bio="").exists()
+    assert not Profile.objects.filter(user=user, share_email_in_exports=True).exists()
     # The membership ended with a LEFT event; nothing before today changed.
     m = Membership.objects.get(pk=member.pk)
     assert m.status == MembershipStatus.LEFT
@@ -160,6 +166,9 @@ def test_delete_is_post_only_and_needs_login(client):
 
 
 def test_personal_data_download_has_everything_of_theirs_and_nothing_of_others(client, member, history):
+    from members.models import Profile
+
+    Profile.objects.filter(user=member.user).update(bio="Beekeeper.")
     client.force_login(member.user)
     response = client.get(reverse("my-data-download"))
     assert response.status_code == 200
@@ -172,6 +181,7 @@ def test_personal_data_download_has_everything_of_theirs_and_nothing_of_others(c
         memberships = [json.loads(line) for line in zf.read("memberships.jsonl").splitlines()]
         notifications = zf.read("notifications.jsonl").splitlines()
     assert profile["handle"] == member.user.handle and profile["email"] == member.user.email
+    assert profile["settings"]["profile"][0]["bio"] == "Beekeeper."
     assert {p["body_md"] for p in posts} == {"opening", "my reply", "hi"}
     assert len(reactions) == 1 and len(flags) == 1 and len(notifications) == 1
     assert memberships[0]["community_slug"] == member.community.slug
