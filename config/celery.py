@@ -17,6 +17,12 @@ app.conf.imports = ("communities.ritual_tasks",)
 
 # Beat schedule: apps register nothing themselves; each entry is listed here.
 app.conf.beat_schedule = {
+    # Every hour at :17: delete community archives whose download link has expired, and
+    # leftover import uploads older than a day (communities/export_services.exports_cleanup).
+    "cleanup-expired-exports": {
+        "task": "communities.tasks.cleanup_exports",
+        "schedule": crontab(minute=17),
+    },
     # Rituals: every minute, post each due ritual occurrence exactly once (claimed atomically,
     # unique per occurrence) and auto-lock old ritual threads. `expires` drops ticks that queued
     # up while no worker ran: the next tick catches up on its own.
