@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from communities.views import community, threads
 
 urlpatterns = [
     path("communities/", community.community_directory, name="community-directory"),
     path("communities/new/", community.community_new, name="community-new"),
+    path("", include("communities.urls_export")),
     path("c/<slug:slug>/", community.community_home, name="community-home"),
     path("c/<slug:slug>/guidelines/", community.community_guidelines, name="community-guidelines"),
     path("c/<slug:slug>/settings/", community.community_settings, name="community-settings"),

@@ -20,6 +20,12 @@ app.conf.imports = ("communities.ritual_tasks", "config.tasks")
 app.conf.beat_schedule = {
     # Every minute: the worker records a heartbeat that /healthz reports ("is a worker running?").
     "worker-heartbeat": {"task": "config.tasks.heartbeat", "schedule": 60.0},
+    # Every hour at :17: delete community archives whose download link has expired, and
+    # leftover import uploads older than a day (communities/export_services.exports_cleanup).
+    "cleanup-expired-exports": {
+        "task": "communities.tasks.cleanup_exports",
+        "schedule": crontab(minute=17),
+    },
     # Rituals: every minute, post each due ritual occurrence exactly once (claimed atomically,
     # unique per occurrence) and auto-lock old ritual threads. `expires` drops ticks that queued
     # up while no worker ran: the next tick catches up on its own.
