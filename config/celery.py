@@ -13,4 +13,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Beat schedule: apps register nothing themselves; each entry is listed here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Metrics: every 15 minutes, each community whose local midnight has passed since its last
+    # computed day gets that day computed and the 3 days before it refreshed (metrics.tasks).
+    "metrics-compute-due": {"task": "metrics.tasks.compute_due", "schedule": 15 * 60},
+}

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.AccessMiddleware",
+    "metrics.middleware.VisitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
