@@ -136,7 +136,11 @@ def metrics_compute_range(
     end = min(end or last, last)
     if end < start:
         return 0
-    if DailySnapshot.objects.filter(community_id=community_id).exclude(time_zone=community.time_zone).exists():
+    if (
+        DailySnapshot.objects.filter(community_id=community_id)
+        .exclude(time_zone=community.time_zone)
+        .exists()
+    ):
         _wipe(community_id)
     done = set(
         DailySnapshot.objects.filter(community_id=community_id, day__gte=first, day__lt=start).values_list(

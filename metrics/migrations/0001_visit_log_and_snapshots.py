@@ -7,146 +7,281 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('communities', '0002_initial'),
+        ("communities", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ActiveDay',
+            name="ActiveDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.IntegerField()),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.IntegerField()),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="communities.community",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['community', 'user', 'day'], name='activeday_user_day')],
-                'constraints': [models.UniqueConstraint(fields=('community', 'day', 'user'), name='activeday_unique')],
+                "indexes": [models.Index(fields=["community", "user", "day"], name="activeday_user_day")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("community", "day", "user"), name="activeday_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ContributorDay',
+            name="ContributorDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('posts', models.IntegerField(default=0)),
-                ('referred_joins', models.IntegerField(default=0)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("posts", models.IntegerField(default=0)),
+                ("referred_joins", models.IntegerField(default=0)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="communities.community",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('community', 'day', 'user'), name='contributorday_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("community", "day", "user"), name="contributorday_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailySnapshot',
+            name="DailySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('time_zone', models.CharField(max_length=64)),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('dau', models.IntegerField(default=0)),
-                ('wau', models.IntegerField(default=0)),
-                ('mau', models.IntegerField(default=0)),
-                ('stickiness', models.FloatField(null=True)),
-                ('stickiness_avg_30d', models.FloatField(null=True)),
-                ('members', models.IntegerField(default=0)),
-                ('regular_members', models.IntegerField(default=0)),
-                ('posts_30d', models.IntegerField(default=0)),
-                ('member_posts_30d', models.IntegerField(default=0)),
-                ('posts_per_active_member_30d', models.FloatField(null=True)),
-                ('member_content_share_30d', models.FloatField(null=True)),
-                ('threads_eligible', models.IntegerField(default=0)),
-                ('replies_per_thread', models.FloatField(null=True)),
-                ('no_reply_share', models.FloatField(null=True)),
-                ('ttfr_median_hours', models.FloatField(null=True)),
-                ('new_members_30d', models.IntegerField(default=0)),
-                ('referred_joins_30d', models.IntegerField(default=0)),
-                ('referral_rate_30d', models.FloatField(null=True)),
-                ('invites_sent_30d', models.IntegerField(default=0)),
-                ('invites_per_member_30d', models.FloatField(null=True)),
-                ('invite_conversion_30d', models.FloatField(null=True)),
-                ('k_factor_30d', models.FloatField(null=True)),
-                ('retention_30', models.FloatField(null=True)),
-                ('retention_30_eligible', models.IntegerField(default=0)),
-                ('retention_60', models.FloatField(null=True)),
-                ('retention_60_eligible', models.IntegerField(default=0)),
-                ('retention_90', models.FloatField(null=True)),
-                ('retention_90_eligible', models.IntegerField(default=0)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("time_zone", models.CharField(max_length=64)),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("dau", models.IntegerField(default=0)),
+                ("wau", models.IntegerField(default=0)),
+                ("mau", models.IntegerField(default=0)),
+                ("stickiness", models.FloatField(null=True)),
+                ("stickiness_avg_30d", models.FloatField(null=True)),
+                ("members", models.IntegerField(default=0)),
+                ("regular_members", models.IntegerField(default=0)),
+                ("posts_30d", models.IntegerField(default=0)),
+                ("member_posts_30d", models.IntegerField(default=0)),
+                ("posts_per_active_member_30d", models.FloatField(null=True)),
+                ("member_content_share_30d", models.FloatField(null=True)),
+                ("threads_eligible", models.IntegerField(default=0)),
+                ("replies_per_thread", models.FloatField(null=True)),
+                ("no_reply_share", models.FloatField(null=True)),
+                ("ttfr_median_hours", models.FloatField(null=True)),
+                ("new_members_30d", models.IntegerField(default=0)),
+                ("referred_joins_30d", models.IntegerField(default=0)),
+                ("referral_rate_30d", models.FloatField(null=True)),
+                ("invites_sent_30d", models.IntegerField(default=0)),
+                ("invites_per_member_30d", models.FloatField(null=True)),
+                ("invite_conversion_30d", models.FloatField(null=True)),
+                ("k_factor_30d", models.FloatField(null=True)),
+                ("retention_30", models.FloatField(null=True)),
+                ("retention_30_eligible", models.IntegerField(default=0)),
+                ("retention_60", models.FloatField(null=True)),
+                ("retention_60_eligible", models.IntegerField(default=0)),
+                ("retention_90", models.FloatField(null=True)),
+                ("retention_90_eligible", models.IntegerField(default=0)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="communities.community",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['day'],
-                'constraints': [models.UniqueConstraint(fields=('community', 'day'), name='dailysnapshot_unique')],
+                "ordering": ["day"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("community", "day"), name="dailysnapshot_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Entrant',
+            name="Entrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.IntegerField()),
-                ('referred', models.BooleanField(default=False)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
-                ('inviter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.IntegerField()),
+                ("referred", models.BooleanField(default=False)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="communities.community",
+                    ),
+                ),
+                (
+                    "inviter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['community', 'day'], name='entrant_day')],
-                'constraints': [models.UniqueConstraint(fields=('community', 'user'), name='entrant_unique')],
+                "indexes": [models.Index(fields=["community", "day"], name="entrant_day")],
+                "constraints": [models.UniqueConstraint(fields=("community", "user"), name="entrant_unique")],
             },
         ),
         migrations.CreateModel(
-            name='RetentionCohort',
+            name="RetentionCohort",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week_start', models.DateField()),
-                ('as_of', models.DateField()),
-                ('size', models.IntegerField(default=0)),
-                ('retained_30', models.IntegerField(null=True)),
-                ('retention_30', models.FloatField(null=True)),
-                ('retained_60', models.IntegerField(null=True)),
-                ('retention_60', models.FloatField(null=True)),
-                ('retained_90', models.IntegerField(null=True)),
-                ('retention_90', models.FloatField(null=True)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week_start", models.DateField()),
+                ("as_of", models.DateField()),
+                ("size", models.IntegerField(default=0)),
+                ("retained_30", models.IntegerField(null=True)),
+                ("retention_30", models.FloatField(null=True)),
+                ("retained_60", models.IntegerField(null=True)),
+                ("retention_60", models.FloatField(null=True)),
+                ("retained_90", models.IntegerField(null=True)),
+                ("retention_90", models.FloatField(null=True)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="communities.community",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['week_start'],
-                'constraints': [models.UniqueConstraint(fields=('community', 'week_start'), name='retentioncohort_unique')],
+                "ordering": ["week_start"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("community", "week_start"), name="retentioncohort_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RitualSnapshot',
+            name="RitualSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('day', models.DateField()),
-                ('replies', models.IntegerField(default=0)),
-                ('participants', models.IntegerField(default=0)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
-                ('thread', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.thread')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("day", models.DateField()),
+                ("replies", models.IntegerField(default=0)),
+                ("participants", models.IntegerField(default=0)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="communities.community",
+                    ),
+                ),
+                (
+                    "thread",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="communities.thread"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['day'],
-                'indexes': [models.Index(fields=['community', 'day'], name='ritualsnapshot_day')],
+                "ordering": ["day"],
+                "indexes": [models.Index(fields=["community", "day"], name="ritualsnapshot_day")],
             },
         ),
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="communities.community",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('community', 'day', 'user'), name='visit_one_per_day')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("community", "day", "user"), name="visit_one_per_day")
+                ],
             },
         ),
     ]
