@@ -63,7 +63,7 @@ NY = ZoneInfo("America/New_York")
 D0, D1, D2 = date(2025, 9, 3), date(2025, 11, 2), date(2025, 12, 10)
 
 
-def L(month: int, day: int, hour: int, minute: int = 0) -> datetime:  # noqa: N802 - reads like a date
+def L(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     """A local New York time."""
     return datetime(2025, month, day, hour, minute, tzinfo=NY)
 
@@ -98,7 +98,7 @@ def _visit(user: User, community, at: datetime) -> None:
 def hand(db, make_user):
     u = {h: make_user(h) for h in ("owner_o", "alice", "bob", "carol", "mod_m", "dave", "lea", "eve")}
     bot = make_user("ritual_bot", is_bot=True)
-    O, A, B, C, M, D, Lu, E = u.values()  # noqa: N806 - the cast's initials
+    O, A, B, C, M, D, Lu, E = u.values()  # noqa: E741 - the cast by initial
     c = community_create(
         owner=O,
         name="Hand",
