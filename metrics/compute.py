@@ -35,6 +35,7 @@ class DayWindow:
     community_id: int
     day: date
     tz: ZoneInfo
+    bots: tuple[int, ...] = ()  # ids of system accounts, ignored everywhere
 
     def start_of(self, d: date) -> datetime:
         return datetime.combine(d, time.min, tzinfo=self.tz).astimezone(UTC)
@@ -97,33 +98,65 @@ def _exec(sql: str, params: dict[str, Any]) -> None:
 
 
 def member_at(user_col: str, at_col: str) -> str:
-    """SQL: the person was a member of community %(c)s at instant ``at_col``.
+    """SQL: the person was a member of the community at instant ``at_col`` (needs ``periods``).
 
     A membership runs from a join (inclusive) to the next leave or ban (exclusive).
     """
-    return f"""EXISTS (
-        SELECT 1 FROM members_membershipevent mj
-        WHERE mj.community_id = %(c)s AND mj.user_id = {user_col} AND mj.kind = 'joined'
-          AND mj.at <= {at_col}
-          AND NOT EXISTS (
-            SELECT 1 FROM members_membershipevent ml
-            WHERE ml.community_id = %(c)s AND ml.user_id = {user_col}
-              AND ml.kind IN ('left', 'banned') AND ml.at > mj.at AND ml.at <= {at_col}))"""
+    return f"""EXISTS (SELECT 1 FROM metrics_memberperiod pr
+        WHERE pr.community_id = %(c)s AND pr.user_id = {user_col}
+          AND pr.start <= {at_col} AND (pr."end" IS NULL OR pr."end" > {at_col}))"""
 
 
-def not_removed_at(alias: str) -> str:
-    """SQL: post ``alias`` is not removed at %(end)s, from its removal/restore history.
+def rebuild_periods(community_id: int) -> None:
+    """Rewrite the community's membership periods. Joins and ends alternate (a join while active
+    and a leave while away are no-ops that write no event), so each join's period ends at the
+    next leave or ban of the same person."""
+    p = {"c": community_id}
+    _exec("DELETE FROM metrics_memberperiod WHERE community_id = %(c)s", p)
+    _exec(
+        """
+        INSERT INTO metrics_memberperiod (community_id, user_id, start, "end")
+        SELECT %(c)s, user_id, at, nxt FROM (
+            SELECT user_id, kind, at, LEAD(at) OVER (PARTITION BY user_id ORDER BY at, id) AS nxt
+              FROM members_membershipevent
+             WHERE community_id = %(c)s AND kind IN ('joined', 'left', 'banned')) mev
+         WHERE kind = 'joined'
+        """,
+        p,
+    )
 
-    Posts with no history at all fall back to their current ``removed_at``.
-    """
-    return f"""COALESCE(
-        (SELECT pe.kind FROM communities_postevent pe
-          WHERE pe.post_id = {alias}.id AND pe.kind IN ('removed', 'restored') AND pe.at < %(end)s
-          ORDER BY pe.at DESC, pe.id DESC LIMIT 1),
-        CASE WHEN {alias}.removed_at IS NOT NULL AND {alias}.removed_at < %(end)s
-              AND NOT EXISTS (SELECT 1 FROM communities_postevent pe2
-                              WHERE pe2.post_id = {alias}.id AND pe2.kind IN ('removed', 'restored'))
-             THEN 'removed' ELSE 'restored' END) = 'restored'"""
+
+def not_bot(col: str, bots: tuple[int, ...]) -> str:
+    """SQL: ``col`` is a person. Bots are few, so their ids are inlined (integers from the DB)."""
+    if not bots:
+        return f"{col} IS NOT NULL"
+    return f"({col} IS NOT NULL AND {col} NOT IN ({', '.join(str(int(b)) for b in bots)}))"
+
+
+# Common table expressions shared by the queries below.
+#  gone / hist: posts removed at %(end)s according to their removal/restore history, and posts that
+#           have any such history (those without fall back to their current ``removed_at``).
+#  gone_threads / hist_threads: the same for threads, through their opening post.
+REMOVAL_CTE = """
+    pev AS (
+        SELECT pe.post_id, pe.kind, pe.at,
+               ROW_NUMBER() OVER (PARTITION BY pe.post_id ORDER BY pe.at DESC, pe.id DESC) AS rn
+          FROM communities_postevent pe JOIN communities_post pp ON pp.id = pe.post_id
+         WHERE pp.community_id = %(c)s AND pe.kind IN ('removed', 'restored')),
+    hist AS (SELECT DISTINCT post_id FROM pev),
+    gone AS (
+        SELECT post_id FROM (
+            SELECT post_id, kind, ROW_NUMBER() OVER (PARTITION BY post_id ORDER BY at DESC) AS k
+              FROM pev WHERE at < %(end)s) latest
+         WHERE k = 1 AND kind = 'removed'),
+    gone_threads AS (
+        SELECT pp.thread_id FROM gone JOIN communities_post pp ON pp.id = gone.post_id WHERE pp.is_opening),
+    hist_threads AS (
+        SELECT pp.thread_id FROM hist JOIN communities_post pp ON pp.id = hist.post_id WHERE pp.is_opening)"""
+
+
+def with_ctes(*, removals: bool = False) -> str:
+    return "WITH " + REMOVAL_CTE if removals else ""
 
 
 def published_by_end(alias: str) -> str:
@@ -131,12 +164,26 @@ def published_by_end(alias: str) -> str:
     return f"({alias}.status = 'published' AND COALESCE({alias}.published_at, {alias}.created_at) < %(end)s)"
 
 
-def live(alias: str) -> str:
-    """SQL: post ``alias`` is live at %(end)s, its thread's opening post included."""
-    return f"""({published_by_end(alias)} AND {not_removed_at(alias)}
-        AND ({alias}.is_opening OR EXISTS (
-            SELECT 1 FROM communities_post op WHERE op.thread_id = {alias}.thread_id AND op.is_opening
-              AND {published_by_end("op")} AND {not_removed_at("op")})))"""
+def not_removed(alias: str) -> str:
+    """SQL: post ``alias`` itself is not removed at %(end)s (needs the removal CTEs)."""
+    return f"""({alias}.id NOT IN (SELECT post_id FROM gone)
+        AND NOT ({alias}.removed_at IS NOT NULL AND {alias}.removed_at < %(end)s
+                 AND {alias}.id NOT IN (SELECT post_id FROM hist)))"""
+
+
+def thread_not_removed(thread_id: str) -> str:
+    """SQL: the thread with id ``thread_id`` (its opening post) is not removed at %(end)s."""
+    return f"""({thread_id} NOT IN (SELECT thread_id FROM gone_threads)
+        AND {thread_id} NOT IN (
+            SELECT th.id FROM communities_thread th
+             WHERE th.community_id = %(c)s AND th.removed_at IS NOT NULL AND th.removed_at < %(end)s
+               AND th.id NOT IN (SELECT thread_id FROM hist_threads)))"""
+
+
+def live(post: str) -> str:
+    """SQL: post ``post`` is live at %(end)s: published by then, and neither it nor its thread's
+    opening post removed at the end of D."""
+    return f"({published_by_end(post)} AND {not_removed(post)} AND {thread_not_removed(post + '.thread_id')})"
 
 
 def _base(w: DayWindow) -> dict[str, Any]:
@@ -163,6 +210,7 @@ def ratio(num: float | None, den: float | None) -> float | None:
 def materialize_day(w: DayWindow) -> None:
     """Rewrite the derived rows of day D: who was active, who entered, who contributed."""
     p = _base(w)
+    bots = w.bots
     for table in ("metrics_activeday", "metrics_entrant"):
         _exec(f"DELETE FROM {table} WHERE community_id = %(c)s AND day = %(ord)s", p)
     _exec("DELETE FROM metrics_contributorday WHERE community_id = %(c)s AND day = %(day)s", p)
@@ -175,7 +223,7 @@ def materialize_day(w: DayWindow) -> None:
         SELECT %(c)s, x.user_id, %(ord)s FROM (
             SELECT p.author_id AS user_id FROM communities_post p
              WHERE p.community_id = %(c)s AND p.created_at >= %(start)s AND p.created_at < %(end)s
-               AND p.author_id IS NOT NULL AND {member_at("p.author_id", "p.created_at")}
+               AND {member_at("p.author_id", "p.created_at")}
             UNION
             SELECT r.user_id FROM communities_reaction r JOIN communities_post rp ON rp.id = r.post_id
              WHERE rp.community_id = %(c)s AND r.created_at >= %(start)s AND r.created_at < %(end)s
@@ -183,7 +231,7 @@ def materialize_day(w: DayWindow) -> None:
             UNION
             SELECT i.created_by_id FROM members_invite i
              WHERE i.community_id = %(c)s AND i.created_at >= %(start)s AND i.created_at < %(end)s
-               AND i.created_by_id IS NOT NULL AND {member_at("i.created_by_id", "i.created_at")}
+               AND {member_at("i.created_by_id", "i.created_at")}
             UNION
             SELECT j.user_id FROM members_membershipevent j
              WHERE j.community_id = %(c)s AND j.kind = 'joined'
@@ -191,28 +239,28 @@ def materialize_day(w: DayWindow) -> None:
             UNION
             SELECT v.user_id FROM metrics_visit v
              WHERE v.community_id = %(c)s AND v.day = %(day)s AND {member_at("v.user_id", "v.at")}
-        ) x JOIN members_user u ON u.id = x.user_id
-        WHERE NOT u.is_bot
+        ) x
+        WHERE {not_bot("x.user_id", bots)}
         """,
         p,
     )
 
     # New members (§6): first-ever join, with a member (non-staff) role, by a person. Referred when
     # the invite used was created by a non-staff member (each use of a multi-use link counts).
+    referred = (
+        "i.id IS NOT NULL AND NOT i.created_by_staff"
+        f" AND ({not_bot('i.created_by_id', bots)} OR i.created_by_id IS NULL)"
+    )
     _exec(
         f"""
         INSERT INTO metrics_entrant (community_id, user_id, day, referred, inviter_id)
         SELECT %(c)s, j.user_id, %(ord)s,
-               CASE WHEN i.id IS NOT NULL AND NOT i.created_by_staff
-                         AND (iu.id IS NULL OR NOT iu.is_bot) THEN TRUE ELSE FALSE END,
-               CASE WHEN i.id IS NOT NULL AND NOT i.created_by_staff
-                         AND (iu.id IS NULL OR NOT iu.is_bot) THEN i.created_by_id END
+               CASE WHEN {referred} THEN TRUE ELSE FALSE END,
+               CASE WHEN {referred} THEN i.created_by_id END
           FROM members_membershipevent j
-          JOIN members_user u ON u.id = j.user_id
           LEFT JOIN members_invite i ON i.id = j.invite_id
-          LEFT JOIN members_user iu ON iu.id = i.created_by_id
          WHERE j.community_id = %(c)s AND j.kind = 'joined' AND j.at >= %(start)s AND j.at < %(end)s
-           AND NOT u.is_bot AND j.role NOT IN {STAFF}
+           AND {not_bot("j.user_id", bots)} AND j.role NOT IN {STAFF}
            AND NOT EXISTS (
                SELECT 1 FROM members_membershipevent j2
                 WHERE j2.community_id = %(c)s AND j2.user_id = j.user_id AND j2.kind = 'joined'
@@ -227,9 +275,9 @@ def materialize_day(w: DayWindow) -> None:
         INSERT INTO metrics_contributorday (community_id, user_id, day, posts, referred_joins)
         SELECT %(c)s, x.user_id, %(day)s, SUM(x.posts), SUM(x.refs) FROM (
             SELECT p.author_id AS user_id, 1 AS posts, 0 AS refs
-              FROM communities_post p JOIN members_user u ON u.id = p.author_id
+              FROM communities_post p
              WHERE p.community_id = %(c)s AND p.created_at >= %(start)s AND p.created_at < %(end)s
-               AND p.status <> 'rejected' AND NOT u.is_bot
+               AND p.status <> 'rejected' AND {not_bot("p.author_id", bots)}
                AND {member_at("p.author_id", "p.created_at")}
             UNION ALL
             SELECT e.inviter_id, 0, 1 FROM metrics_entrant e
@@ -263,8 +311,9 @@ def engagement(w: DayWindow, previous_stickiness: Sequence[float | None]) -> dic
         SELECT COUNT(*), COALESCE(SUM(CASE WHEN last.role IN {STAFF} THEN 1 ELSE 0 END), 0) FROM (
             SELECT e.kind, e.role,
                    ROW_NUMBER() OVER (PARTITION BY e.user_id ORDER BY e.at DESC, e.id DESC) AS rn
-              FROM members_membershipevent e JOIN members_user u ON u.id = e.user_id
-             WHERE e.community_id = %(c)s AND e.at < %(end)s AND e.kind <> 'unbanned' AND NOT u.is_bot
+              FROM members_membershipevent e
+             WHERE e.community_id = %(c)s AND e.at < %(end)s AND e.kind <> 'unbanned'
+               AND {not_bot("e.user_id", w.bots)}
         ) last
         WHERE last.rn = 1 AND last.kind IN ('joined', 'role_changed')
         """,
@@ -284,20 +333,34 @@ def engagement(w: DayWindow, previous_stickiness: Sequence[float | None]) -> dic
 
 
 def content(w: DayWindow, mau: int) -> dict[str, Any]:
-    """§4. A held post counts from its approval (``published_at``)."""
+    """§4. A held post counts from its approval (``published_at``); approvals are found through
+    their PostEvent so that only the window's posts are read."""
     p = _base(w)
-    posts, member_posts = _one(
-        f"""
+    # Two index range scans rather than one OR: posts written in the window, plus the (rare) posts
+    # written earlier whose approval falls in the window.
+    counted = f"""
         SELECT COUNT(*), COALESCE(SUM(CASE WHEN p.author_staff THEN 0 ELSE 1 END), 0)
-          FROM communities_post p JOIN members_user u ON u.id = p.author_id
-         WHERE p.community_id = %(c)s AND p.created_at < %(end)s
+          FROM communities_post p
+         WHERE p.community_id = %(c)s AND {{where}}
            AND COALESCE(p.published_at, p.created_at) >= %(s30)s
-           AND NOT u.is_bot
+           AND {not_bot("p.author_id", w.bots)}
            AND {live("p")}
            AND {member_at("p.author_id", "p.created_at")}
-        """,
+        """
+    written = _one(
+        with_ctes(removals=True) + counted.format(where="p.created_at >= %(s30)s AND p.created_at < %(end)s"),
         p,
     )
+    approved = _one(
+        with_ctes(removals=True)
+        + counted.format(
+            where="""p.created_at < %(s30)s AND p.id IN (
+                SELECT pe.post_id FROM communities_postevent pe
+                 WHERE pe.kind = 'approved' AND pe.at >= %(s30)s AND pe.at < %(end)s)"""
+        ),
+        p,
+    )
+    posts, member_posts = written[0] + approved[0], written[1] + approved[1]
     return {
         "posts_30d": posts,
         "member_posts_30d": member_posts,
@@ -311,27 +374,36 @@ def judged_threads(w: DayWindow) -> list[tuple[int, datetime, int, datetime | No
     p = _base(w)
     p["j0"] = _dt(w.start_of(w.day - timedelta(days=36)))
     p["j1"] = _dt(w.start_of(w.day - timedelta(days=6)))
-    reply = f"""FROM communities_post r JOIN members_user ru ON ru.id = r.author_id
-                WHERE r.thread_id = t.id AND NOT r.is_opening AND NOT ru.is_bot
-                  AND {published_by_end("r")} AND {not_removed_at("r")}
-                  AND {member_at("r.author_id", "r.created_at")}"""
-    rows = _rows(
-        f"""
-        SELECT t.id, t.created_at,
-               (SELECT COUNT(*) {reply}),
-               (SELECT MIN(COALESCE(r.published_at, r.created_at)) {reply} AND r.author_id <> t.author_id)
-          FROM communities_thread t
-          JOIN members_user tu ON tu.id = t.author_id
-          JOIN communities_post o ON o.thread_id = t.id AND o.is_opening
-         WHERE t.community_id = %(c)s AND t.kind = 'discussion'
-           AND t.created_at >= %(j0)s AND t.created_at < %(j1)s
-           AND NOT tu.is_bot
-           AND {published_by_end("o")} AND {not_removed_at("o")}
-           AND {member_at("t.author_id", "t.created_at")}
+    judged = f"""
+        {with_ctes(removals=True)},
+        judged AS (
+            SELECT t.id, t.created_at, t.author_id
+              FROM communities_thread t
+              JOIN communities_post o ON o.thread_id = t.id AND o.is_opening
+             WHERE t.community_id = %(c)s AND t.kind = 'discussion'
+               AND t.created_at >= %(j0)s AND t.created_at < %(j1)s
+               AND {not_bot("t.author_id", w.bots)}
+               AND {live("o")}
+               AND {member_at("t.author_id", "t.created_at")})"""
+    threads = _rows(judged + " SELECT id, created_at FROM judged", p)
+    # Replies per judged thread, aggregated in SQL, merged with the thread list by id (joining the
+    # two in one statement makes planners nest-loop over every thread × reply).
+    replies = _rows(
+        judged
+        + f"""
+        SELECT r.thread_id, COUNT(*),
+               MIN(CASE WHEN r.author_id <> j.author_id THEN COALESCE(r.published_at, r.created_at) END)
+          FROM communities_post r JOIN judged j ON j.id = r.thread_id
+         WHERE r.community_id = %(c)s AND r.created_at >= %(j0)s AND r.created_at < %(end)s
+           AND NOT r.is_opening AND {not_bot("r.author_id", w.bots)}
+           AND {published_by_end("r")} AND {not_removed("r")}
+           AND {member_at("r.author_id", "r.created_at")}
+         GROUP BY r.thread_id
         """,
         p,
     )
-    return [(r[0], _parse_dt(r[1]), int(r[2]), _parse_dt(r[3]) if r[3] is not None else None) for r in rows]
+    by_thread = {r[0]: (int(r[1]), _parse_dt(r[2]) if r[2] is not None else None) for r in replies}
+    return [(t[0], _parse_dt(t[1]), *by_thread.get(t[0], (0, None))) for t in threads]
 
 
 def threads(w: DayWindow) -> dict[str, Any]:
@@ -359,10 +431,10 @@ def growth(w: DayWindow, regular_members: int) -> dict[str, Any]:
         p,
     )
     (invites,) = _one(
-        """
-        SELECT COUNT(*) FROM members_invite i LEFT JOIN members_user u ON u.id = i.created_by_id
+        f"""
+        SELECT COUNT(*) FROM members_invite i
          WHERE i.community_id = %(c)s AND i.created_at >= %(s30)s AND i.created_at < %(end)s
-           AND NOT i.created_by_staff AND (u.id IS NULL OR NOT u.is_bot)
+           AND NOT i.created_by_staff AND ({not_bot("i.created_by_id", w.bots)} OR i.created_by_id IS NULL)
         """,
         p,
     )
@@ -434,16 +506,19 @@ def ritual_threads(w: DayWindow) -> list[tuple[int, str, datetime, int, int]]:
     p["r0"] = _dt(w.start_of(w.day - timedelta(days=36)))
     rows = _rows(
         f"""
-        SELECT t.id, t.title, t.created_at, COUNT(r.id), COUNT(DISTINCT r.author_id)
-          FROM communities_thread t
-          LEFT JOIN communities_post r ON r.thread_id = t.id AND NOT r.is_opening
-               AND r.created_at < %(end)s
-               AND EXISTS (SELECT 1 FROM members_user ru WHERE ru.id = r.author_id AND NOT ru.is_bot)
-               AND {published_by_end("r")} AND {not_removed_at("r")}
-               AND {member_at("r.author_id", "r.created_at")}
-         WHERE t.community_id = %(c)s AND t.kind = 'ritual'
-           AND t.created_at >= %(r0)s AND t.created_at < %(end)s
-         GROUP BY t.id, t.title, t.created_at
+        {with_ctes(removals=True)},
+        rituals AS (
+            SELECT t.id, t.title, t.created_at FROM communities_thread t
+             WHERE t.community_id = %(c)s AND t.kind = 'ritual'
+               AND t.created_at >= %(r0)s AND t.created_at < %(end)s),
+        replies AS (
+            SELECT r.thread_id, r.author_id FROM communities_post r
+              JOIN rituals rt ON rt.id = r.thread_id
+             WHERE NOT r.is_opening AND {not_bot("r.author_id", w.bots)}
+               AND {live("r")} AND {member_at("r.author_id", "r.created_at")})
+        SELECT rt.id, rt.title, rt.created_at, COUNT(rp.thread_id), COUNT(DISTINCT rp.author_id)
+          FROM rituals rt LEFT JOIN replies rp ON rp.thread_id = rt.id
+         GROUP BY rt.id, rt.title, rt.created_at
         """,
         p,
     )

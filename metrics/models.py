@@ -85,6 +85,22 @@ class ActiveDay(models.Model):
         indexes = [models.Index(fields=["community", "user", "day"], name="activeday_user_day")]
 
 
+class MemberPeriod(models.Model):
+    """Derived: one membership period [start, end) of a person, from the MembershipEvent history.
+
+    Rebuilt whenever a range of days is computed; a real table (with an index and statistics)
+    makes "was a member at the time" a cheap lookup in every metric query.
+    """
+
+    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["community", "user", "start"], name="memberperiod_lookup")]
+
+
 class Entrant(models.Model):
     """Derived: a new member (first-ever join, member role, person) and their join date ordinal."""
 

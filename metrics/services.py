@@ -10,16 +10,18 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from communities.models import Community
+from members.models import User
 from metrics import compute
 from metrics.models import (
     ActiveDay,
     ContributorDay,
     DailySnapshot,
     Entrant,
+    MemberPeriod,
     RetentionCohort,
     RitualSnapshot,
     Visit,
@@ -57,17 +59,29 @@ def last_complete_day(community: Community, now: datetime | None = None) -> date
 
 
 def _wipe(community_id: int) -> None:
-    for model in (DailySnapshot, ActiveDay, Entrant, ContributorDay, RetentionCohort, RitualSnapshot):
+    for model in (
+        DailySnapshot,
+        ActiveDay,
+        Entrant,
+        MemberPeriod,
+        ContributorDay,
+        RetentionCohort,
+        RitualSnapshot,
+    ):
         model.objects.filter(community_id=community_id).delete()
 
 
-def _compute_one_day(community: Community, day: date) -> DailySnapshot:
+def _compute_one_day(community: Community, day: date, bots: tuple[int, ...]) -> DailySnapshot:
     """Compute and store day D of one community, in one transaction (caller ensures earlier days)."""
     with transaction.atomic():
         # Serialize concurrent computations of the same community (a no-op lock on SQLite, whose
         # writers are serialized anyway).
         Community.objects.select_for_update().filter(pk=community.pk).values_list("pk").first()
-        w = compute.DayWindow(community.pk, day, community.tz)
+        if connection.vendor == "postgresql":
+            # These are short analytical queries: JIT compilation costs more than it saves.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        w = compute.DayWindow(community.pk, day, community.tz, bots)
         compute.materialize_day(w)
         previous = list(
             DailySnapshot.objects.filter(
@@ -149,8 +163,12 @@ def metrics_compute_range(
     )
     missing = [d for d in compute.day_range(first, start - timedelta(days=1)) if d not in done]
     days = missing + list(compute.day_range(start, end))
+    bots = tuple(User.objects.filter(is_bot=True).values_list("pk", flat=True))
+    with transaction.atomic():
+        Community.objects.select_for_update().filter(pk=community.pk).values_list("pk").first()
+        compute.rebuild_periods(community.pk)
     for i, day in enumerate(days, 1):
-        _compute_one_day(community, day)
+        _compute_one_day(community, day, bots)
         if progress:
             progress(i, len(days), day)
     cohorts_refresh(community_id=community_id)

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -61,7 +61,9 @@ def _url(name: str, community) -> str:
         ("outsider", "public", False, 403),
     ],
 )
-def test_access_matrix(client, make_community, make_member, make_user, name, who, visibility, mods_allowed, status):
+def test_access_matrix(
+    client, make_community, make_member, make_user, name, who, visibility, mods_allowed, status
+):
     community = make_community(visibility=visibility, moderators_see_dashboard=mods_allowed)
     people = {
         "owner": Membership.objects.get(community=community, role=Role.OWNER).user,
@@ -92,7 +94,9 @@ def test_dashboard_link_only_for_those_who_may_see_it(client, community, owner, 
     client.force_login(owner.user)
     assert _url("metrics-dashboard", community).encode() in client.get(community.get_absolute_url()).content
     client.force_login(member.user)
-    assert _url("metrics-dashboard", community).encode() not in client.get(community.get_absolute_url()).content
+    assert (
+        _url("metrics-dashboard", community).encode() not in client.get(community.get_absolute_url()).content
+    )
 
 
 # --- Content ---------------------------------------------------------------------------------------
@@ -120,27 +124,51 @@ def busy(make_community, make_member):
         mau = 0 if i > 380 else rng.randrange(5, 40)
         snaps.append(
             DailySnapshot(
-                community=community, day=day, time_zone=community.time_zone, dau=mau // 3, wau=mau // 2,
-                mau=mau, stickiness=(mau // 3) / mau if mau else None, members=60, regular_members=57,
-                posts_30d=rng.randrange(0, 90), retention_30=None if i % 9 == 0 else rng.random(),
-                ttfr_median_hours=rng.random() * 30, replies_per_thread=None,
+                community=community,
+                day=day,
+                time_zone=community.time_zone,
+                dau=mau // 3,
+                wau=mau // 2,
+                mau=mau,
+                stickiness=(mau // 3) / mau if mau else None,
+                members=60,
+                regular_members=57,
+                posts_30d=rng.randrange(0, 90),
+                retention_30=None if i % 9 == 0 else rng.random(),
+                ttfr_median_hours=rng.random() * 30,
+                replies_per_thread=None,
             )
         )
     DailySnapshot.objects.bulk_create(snaps)
     RetentionCohort.objects.bulk_create(
-        RetentionCohort(community=community, week_start=end - timedelta(weeks=w, days=end.weekday()), as_of=end,
-                        size=5, retained_30=2, retention_30=0.4)
+        RetentionCohort(
+            community=community,
+            week_start=end - timedelta(weeks=w, days=end.weekday()),
+            as_of=end,
+            size=5,
+            retained_30=2,
+            retention_30=0.4,
+        )
         for w in range(60)
     )
     ContributorDay.objects.bulk_create(
-        ContributorDay(community=community, user=m.user, day=end - timedelta(days=d), posts=d + 1, referred_joins=d % 2)
-        for d in range(20) for m in members
+        ContributorDay(
+            community=community, user=m.user, day=end - timedelta(days=d), posts=d + 1, referred_joins=d % 2
+        )
+        for d in range(20)
+        for m in members
     )
     space = Space.objects.get(community=community, slug="general")
     for k in range(40):
         t = thread_create(author=owner, space=space, title=f"Ritual {k}", body_md="r", kind="ritual")
-        RitualSnapshot.objects.create(community=community, thread=t, title=t.title,
-                                      day=end - timedelta(days=k * 7), replies=k, participants=k // 2)
+        RitualSnapshot.objects.create(
+            community=community,
+            thread=t,
+            title=t.title,
+            day=end - timedelta(days=k * 7),
+            replies=k,
+            participants=k // 2,
+        )
     return community, owner
 
 
@@ -217,7 +245,9 @@ def test_export_command(busy):
     community, _ = busy
     out = io.StringIO()
     end = last_complete_day(community)
-    call_command("metrics_export", "--community", community.slug, "--from", str(end), "--format", "csv", stdout=out)
+    call_command(
+        "metrics_export", "--community", community.slug, "--from", str(end), "--format", "csv", stdout=out
+    )
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == ["community", "date", "metric", "value"]
     assert len([r for r in rows[1:] if r[1] == str(end)]) >= len(METRIC_KEYS)
@@ -314,4 +344,4 @@ def test_demo_seed_is_idempotent(community, member):
     demo.seed(out)
     assert (Visit.objects.count(), DailySnapshot.objects.count()) == first
     assert "days computed" in out.getvalue()
-    assert date.today() not in set(DailySnapshot.objects.values_list("day", flat=True))
+    assert community_local_date(community) not in set(DailySnapshot.objects.values_list("day", flat=True))
