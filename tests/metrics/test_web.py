@@ -15,10 +15,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from communities.models import Space, Thread
 from communities.services import thread_create
 from members.models import Membership, Role
+from members.services import membership_join
 from metrics.models import (
     METRIC_KEYS,
     ContributorDay,
@@ -256,13 +258,14 @@ def test_export_command(busy):
     assert len(json.loads(out.getvalue())["days"]) == 400
 
 
-def test_backfill_command_shows_progress(community, member):
+def test_backfill_command_shows_progress(make_community):
+    community = make_community(created_at=timezone.now() - timedelta(days=5))
     out = io.StringIO()
-    end = last_complete_day(community)
-    call_command("metrics_backfill", "--community", community.slug, "--from", str(end), stdout=out)
+    call_command("metrics_backfill", "--community", community.slug, stdout=out)
     text = out.getvalue()
-    assert "1/1 days" in text and "ETA" in text
-    assert DailySnapshot.objects.filter(community=community).exists()
+    days = DailySnapshot.objects.filter(community=community).count()
+    assert days >= 4
+    assert f"{days}/{days} days" in text and "ETA" in text and "[####" in text
 
 
 def test_backfill_command_rejects_bad_input(community):
@@ -324,14 +327,19 @@ def test_non_members_errors_and_posts_do_not_count(client, make_community, make_
     assert not Visit.objects.exists()
 
 
-def test_visits_feed_daily_active(community, member):
-    day = last_complete_day(community)
-    Visit.objects.create(user=member.user, community=community, day=day)
-    # The membership started today, so a visit row dated yesterday is outside it: not counted.
-    metrics_compute_range(community_id=community.pk, start=day, end=day)
-    assert DailySnapshot.objects.get(community=community, day=day).dau == 0 or (
-        Membership.objects.get(pk=member.pk).joined_at.date() < day
-    )
+def test_visits_feed_daily_active_only_while_a_member(make_community, make_user):
+    community = make_community(created_at=timezone.now() - timedelta(days=6))
+    yesterday = last_complete_day(community)
+    person = make_user()
+    membership_join(user=person, community=community, at=timezone.now() - timedelta(days=3))
+    earlier = yesterday - timedelta(days=3)
+    for day in (earlier, yesterday):
+        at = timezone.now() - timedelta(days=(community_local_date(community) - day).days)
+        Visit.objects.create(user=person, community=community, day=day, at=at)
+    metrics_compute_range(community_id=community.pk)
+    # Yesterday's visit (as a member) counts; the one before they joined does not.
+    assert DailySnapshot.objects.get(community=community, day=yesterday).dau == 1
+    assert DailySnapshot.objects.get(community=community, day=earlier).dau == 0
 
 
 def test_demo_seed_is_idempotent(community, member):
