@@ -172,12 +172,14 @@ def cohort_heatmap(cohorts: Sequence[object]) -> SafeString:
         for col, n in enumerate((30, 60, 90)):
             value = getattr(c, f"retention_{n}")
             x = label_w + col * cell_w
+            strong = " heat-label-strong" if heat_class(value) in ("heat-4", "heat-5") else ""
             parts.append(
                 f'<rect class="{heat_class(value)}" x="{x + 1}" y="{y + 1}" '
                 f'width="{cell_w - 2}" height="{cell_h - 2}" rx="3"/>'
             )
             parts.append(
-                f'<text class="heat-label" x="{x + cell_w / 2}" y="{y + 15}" text-anchor="middle">'
+                f'<text class="heat-label{strong}" '
+                f'x="{x + cell_w / 2}" y="{y + 15}" text-anchor="middle">'
                 f"{escape(fmt(f'retention_{n}', value))}</text>"
             )
     parts.append("</svg>")
