@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from communities.markdown import MarkdownTooComplex, render_markdown
-from communities.models import Community, Post, PostStatus, Space, Thread
+from communities.models import Community, Post, Space, Thread
 from members.models import STAFF_ROLES, Membership, Role, User
 from members.services import membership_join
+from moderation.services import moderation_check_post, moderation_post_created
 
 MENTION_URL = "/u/{handle}/"
 MAX_TITLE_CHARS = 200
@@ -84,6 +85,9 @@ def thread_create(
     body_md = _validate_body(body_md)
     body_html = render_user_markdown(body_md)
     user_id, staff = _author_fields(author)
+    decision = moderation_check_post(
+        author=author, community_id=space.community_id, body_md=body_md, title=title, is_thread=True, at=at
+    )
     thread = Thread.objects.create(
         community_id=space.community_id,
         space=space,
@@ -94,7 +98,7 @@ def thread_create(
         last_post_at=now,
         pinned=pinned,
     )
-    Post.objects.create(
+    post = Post.objects.create(
         thread=thread,
         community_id=space.community_id,
         author_id=user_id,
@@ -103,8 +107,10 @@ def thread_create(
         body_md=body_md,
         body_html=body_html,
         created_at=now,
-        published_at=now,
+        status=decision.status,
+        published_at=now if decision.published else None,
     )
+    moderation_post_created(post, decision)
     return thread
 
 
@@ -124,6 +130,9 @@ def post_create(
     body_md = _validate_body(body_md)
     body_html = render_user_markdown(body_md)
     user_id, staff = _author_fields(author)
+    decision = moderation_check_post(
+        author=author, community_id=thread.community_id, body_md=body_md, is_thread=False, at=at
+    )
     post = Post.objects.create(
         thread=thread,
         community_id=thread.community_id,
@@ -133,10 +142,12 @@ def post_create(
         body_md=body_md,
         body_html=body_html,
         created_at=now,
-        status=PostStatus.PUBLISHED,
-        published_at=now,
+        status=decision.status,
+        published_at=now if decision.published else None,
     )
-    Thread.objects.filter(pk=thread.pk).update(last_post_at=now, reply_count=F("reply_count") + 1)
+    if decision.published:
+        Thread.objects.filter(pk=thread.pk).update(last_post_at=now, reply_count=F("reply_count") + 1)
+    moderation_post_created(post, decision)
     return post
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -16,5 +17,11 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Metrics: every 15 minutes, each community whose local midnight has passed since its last
     # computed day gets that day computed and the 3 days before it refreshed (metrics.tasks).
-    "metrics-compute-due": {"task": "metrics.tasks.compute_due", "schedule": 15 * 60},
+    "metrics-compute-due": {"task": "metrics.tasks.compute_due", "schedule": crontab(minute="*/15")},
+    # Every 15 minutes: send daily/weekly email digests to members whose local digest hour has
+    # come (each member's time zone and chosen hour; idempotent per member per period).
+    "members-dispatch-digests": {
+        "task": "members.tasks.dispatch_digests",
+        "schedule": crontab(minute="*/15"),
+    },
 }
