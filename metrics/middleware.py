@@ -19,13 +19,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from communities.models import Community
-from members.models import Membership, MembershipStatus
 from metrics.services import visit_record
 
 log = logging.getLogger(__name__)
 
 COMMUNITY_PATH = re.compile(r"^/c/(?P<slug>[-a-zA-Z0-9_]+)/")
-COMMUNITY_CACHE_SECONDS = 300
+COMMUNITY_CACHE_SECONDS = 3600
 
 
 def _is_background(request: HttpRequest) -> bool:
@@ -90,11 +89,7 @@ class VisitMiddleware:
             first_today = True  # no cache: fall back to the idempotent upsert
         if not first_today:
             return
-        is_member = Membership.objects.filter(
-            user_id=user.pk, community_id=community_id, status=MembershipStatus.ACTIVE
-        ).exists()
-        if is_member:
-            visit_record(user_id=user.pk, community_id=community_id, day=day, at=now)
+        visit_record(user_id=user.pk, community_id=community_id, day=day, at=now)
 
 
 def _seconds_left_in_day(now: datetime, tz_name: str) -> int:

@@ -32,6 +32,11 @@ def snapshots(
     return list(qs.order_by("day"))
 
 
+def latest_snapshots(*, community: Community, limit: int) -> list[DailySnapshot]:
+    """The newest ``limit`` daily snapshots, newest first."""
+    return list(DailySnapshot.objects.filter(community=community).order_by("-day")[:limit])
+
+
 def cohorts(*, community: Community) -> list[RetentionCohort]:
     return list(RetentionCohort.objects.filter(community=community).order_by("week_start"))
 

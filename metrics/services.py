@@ -24,7 +24,6 @@ from metrics.models import (
     MemberPeriod,
     RetentionCohort,
     RitualSnapshot,
-    Visit,
 )
 
 log = logging.getLogger(__name__)
@@ -33,16 +32,32 @@ log = logging.getLogger(__name__)
 REFRESH_DAYS = 3
 
 
-def visit_record(*, user_id: int, community_id: int, day: date, at: datetime | None = None) -> None:
-    """Record that a member viewed the community on local ``day``; a no-op if already recorded.
+def visit_record(*, user_id: int, community_id: int, day: date, at: datetime | None = None) -> bool:
+    """Record that ``user_id`` viewed the community on local ``day`` if they are an active member
+    then; a no-op if already recorded. Returns whether a row was written.
 
-    ``bulk_create(ignore_conflicts=True)`` is ``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL
-    and ``INSERT OR IGNORE`` on SQLite: one statement, no race, no IntegrityError.
+    One statement: the membership check is part of the insert, and a duplicate is ignored
+    (``ON CONFLICT DO NOTHING`` on PostgreSQL, ``INSERT OR IGNORE`` on SQLite), so concurrent
+    requests never raise.
     """
-    Visit.objects.bulk_create(
-        [Visit(user_id=user_id, community_id=community_id, day=day, at=at or timezone.now())],
-        ignore_conflicts=True,
+    verb, tail = (
+        ("INSERT OR IGNORE INTO", "")
+        if connection.vendor == "sqlite"
+        else ("INSERT INTO", " ON CONFLICT DO NOTHING")
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{verb} metrics_visit (user_id, community_id, day, at)
+                SELECT m.user_id, m.community_id, %s, %s FROM members_membership m
+                 WHERE m.user_id = %s AND m.community_id = %s AND m.status = 'active'{tail}""",  # noqa: S608 - constant SQL
+            [
+                connection.ops.adapt_datefield_value(day),
+                connection.ops.adapt_datetimefield_value(at or timezone.now()),
+                user_id,
+                community_id,
+            ],
+        )
+        return cursor.rowcount == 1
 
 
 def community_local_date(community: Community, at: datetime | None = None) -> date:

@@ -74,7 +74,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_dashboard(request.user, slug)
     community = acc.community
     days = _range_days(request)
-    end = selectors.default_range_end(community)
+    # One query: the latest 2 × range days (this period and the previous one), newest first.
+    rows = selectors.latest_snapshots(community=community, limit=2 * days)
+    end = rows[0].day if rows else None
     context: dict = {
         "community": community,
         "access": acc,
@@ -88,7 +90,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "metrics/dashboard.html", {**context, "empty": True})
     start = end - timedelta(days=days - 1)
     prev_start, prev_end = selectors.previous_period(start, end)
-    rows = selectors.snapshots(community=community, start=prev_start, end=end)
+    rows = [s for s in reversed(rows) if s.day >= prev_start]
     by_day = {s.day: s for s in rows}
     current = [s for s in rows if s.day >= start]
     latest = by_day[end]
