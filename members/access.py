@@ -353,6 +353,63 @@ def directory_communities(user: object) -> QuerySet[Community]:
     return Community.objects.filter(q).distinct()
 
 
+# --- Rituals and onboarding ----------------------------------------------------------------------
+
+
+def can_manage_rituals(membership: Membership | None) -> bool:
+    """Owners and moderators create, edit, pause and delete rituals."""
+    return is_staff(membership)
+
+
+def can_welcome(membership: Membership | None) -> bool:
+    """Welcomers (and staff) see the newcomers list and mark people greeted."""
+    return (
+        membership is not None
+        and membership.status == MembershipStatus.ACTIVE
+        and membership.role in (Role.WELCOMER, Role.MODERATOR, Role.OWNER)
+    )
+
+
+def community_for_ritual_manager(user: object, slug: str) -> CommunityAccess:
+    """Ritual management: staff; members get 403; non-members per the community's visibility."""
+    access = community_for_member(user, slug)
+    if not can_manage_rituals(access.membership):
+        raise PermissionDenied("Only the owner and moderators can manage rituals.")
+    return access
+
+
+def community_for_welcomer(user: object, slug: str) -> CommunityAccess:
+    access = community_for_member(user, slug)
+    if not can_welcome(access.membership):
+        raise PermissionDenied("The newcomers list is for welcomers, moderators and owners.")
+    return access
+
+
+def ritual_for_reader(user: object, slug: str, ritual_id: int) -> tuple[object, CommunityAccess]:
+    """A ritual of this community whose space the viewer may see (like its threads), else 404."""
+    from communities.ritual_models import Ritual
+
+    access = community_for_reader(user, slug)
+    ritual = (
+        Ritual.objects.select_related("space", "community", "host")
+        .filter(pk=ritual_id, community_id=access.community.pk)
+        .first()
+    )
+    if ritual is None or not can_see_space(access.membership, ritual.space):
+        raise Http404
+    return ritual, access
+
+
+def ritual_for_manager(user: object, slug: str, ritual_id: int) -> tuple[object, CommunityAccess]:
+    """A ritual to edit, pause or delete: checked against its own community (404), then the
+    role (403)."""
+    access = community_for_member(user, slug)
+    ritual, _ = ritual_for_reader(user, slug, ritual_id)
+    if not can_manage_rituals(access.membership):
+        raise PermissionDenied("Only the owner and moderators can manage rituals.")
+    return ritual, access
+
+
 # --- Moderation --------------------------------------------------------------------------------
 
 

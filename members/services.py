@@ -75,7 +75,18 @@ def membership_join(
         actor=actor,
         invite=invite,
     )
+    _welcome_on_commit(membership)
     return membership
+
+
+def _welcome_on_commit(membership: Membership) -> None:
+    """Onboarding (welcome + welcomers notified) runs after the join commits, as a task."""
+    if membership.role in (Role.OWNER, Role.MODERATOR):
+        return
+    from communities.ritual_tasks import enqueue_welcome  # communities imports this module
+
+    membership_id = membership.pk
+    transaction.on_commit(lambda: enqueue_welcome(membership_id))
 
 
 @transaction.atomic
