@@ -26,6 +26,9 @@ app.conf.beat_schedule = {
         "task": "communities.tasks.cleanup_exports",
         "schedule": crontab(minute=17),
     },
+    # Metrics: every 15 minutes, each community whose local midnight has passed since its last
+    # computed day gets that day computed and the 3 days before it refreshed (metrics.tasks).
+    "metrics-compute-due": {"task": "metrics.tasks.compute_due", "schedule": crontab(minute="*/15")},
     # Rituals: every minute, post each due ritual occurrence exactly once (claimed atomically,
     # unique per occurrence) and auto-lock old ritual threads. `expires` drops ticks that queued
     # up while no worker ran: the next tick catches up on its own.

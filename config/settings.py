@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.AccessMiddleware",
     "members.middleware.LastSeenMiddleware",
+    "metrics.middleware.VisitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
