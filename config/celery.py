@@ -32,7 +32,9 @@ class HearthTask(Task):
             from members.deferred import defer_task
 
             defer_task(self.name, args or (), kwargs or {}, error=exc)
-            log.warning("broker unavailable; deferred %s for a later sweep (%s)", self.name, exc.__class__.__name__)
+            log.warning(
+                "broker unavailable; deferred %s for a later sweep (%s)", self.name, exc.__class__.__name__
+            )
             return None
 
 

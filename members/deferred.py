@@ -37,7 +37,9 @@ def republish_deferred(limit: int = 500) -> int:
             try:
                 app.send_task(row.task_name, args=row.args, kwargs=row.kwargs)
             except Exception as exc:  # broker still down: keep the rest for the next sweep
-                DeferredTask.objects.filter(pk=row.pk).update(attempts=row.attempts + 1, last_error=str(exc)[:200])
+                DeferredTask.objects.filter(pk=row.pk).update(
+                    attempts=row.attempts + 1, last_error=str(exc)[:200]
+                )
                 break
             row.delete()
             sent += 1

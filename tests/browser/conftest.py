@@ -93,7 +93,9 @@ class Journey:
         self.page_errors: list[str] = []
         self.page.on(
             "console",
-            lambda msg: self.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+            lambda msg: (
+                self.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+            ),
         )
         self.page.on("pageerror", lambda err: self.page_errors.append(str(err)))
         self.step = 0

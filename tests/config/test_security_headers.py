@@ -67,7 +67,11 @@ OPEN_REDIRECTS = [
 
 def _stays_on_site(location: str) -> bool:
     parsed = urlparse(location)
-    return parsed.scheme in {"", "http", "https"} and parsed.netloc in {"", "testserver"} and not location.startswith("//")
+    return (
+        parsed.scheme in {"", "http", "https"}
+        and parsed.netloc in {"", "testserver"}
+        and not location.startswith("//")
+    )
 
 
 @pytest.mark.django_db
