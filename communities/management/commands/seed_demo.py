@@ -69,6 +69,7 @@ from members.services import membership_join, membership_leave, membership_set_r
 
 EXTENSION_MODULES = [
     "members.demo",
+    "members.demo_profiles",
     "communities.demo_discussions",
     "communities.demo_rituals",
     "moderation.demo",
