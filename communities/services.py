@@ -179,12 +179,17 @@ def space_delete(*, space: Space) -> None:
     space.delete()
 
 
-def _refuse_duplicate(*, user_id: int, body_md: str, thread: Thread | None, community_id: int, now) -> None:
+def _refuse_duplicate(
+    *, user_id: int, body_md: str, thread: Thread | None, community_id: int, now: object, title: str = ""
+) -> None:
     """A double click (or a resubmitted form) must not post twice."""
     qs = Post.objects.filter(
         author_id=user_id, body_md=body_md, created_at__gte=now - DUPLICATE_WINDOW, removed_at__isnull=True
     )
-    qs = qs.filter(thread=thread) if thread is not None else qs.filter(community_id=community_id, is_opening=True)
+    if thread is not None:
+        qs = qs.filter(thread=thread)
+    else:
+        qs = qs.filter(community_id=community_id, is_opening=True, thread__title=title)
     if qs.exists():
         raise ValidationError(
             "You just posted exactly this. (If you double-clicked, your post is already there.)"
@@ -212,7 +217,9 @@ def thread_create(
     body_html = render_user_markdown(body_md)
     user_id, staff = _author_fields(author)
     if isinstance(author, Membership):
-        _refuse_duplicate(user_id=user_id, body_md=body_md, thread=None, community_id=space.community_id, now=now)
+        _refuse_duplicate(
+            user_id=user_id, body_md=body_md, thread=None, community_id=space.community_id, now=now, title=title
+        )
     thread = Thread.objects.create(
         community_id=space.community_id,
         space=space,
