@@ -26,9 +26,7 @@ class BodyField(forms.CharField):
             forms.Textarea(attrs={"rows": 8, "maxlength": MAX_SOURCE_CHARS + 1000, "class": "composer-body"}),
         )
         kwargs.setdefault("strip", False)
-        kwargs.setdefault(
-            "error_messages", {"required": "Write something before posting."}
-        )
+        kwargs.setdefault("error_messages", {"required": "Write something before posting."})
         super().__init__(**kwargs)
 
 

@@ -81,7 +81,7 @@ def thread_list(
     qs = (
         Thread.objects.filter(community=community, removed_at__isnull=True)
         .filter(visible_spaces_q(membership, prefix="space__"))
-        .select_related("space", "author")
+        .select_related("space", "author", "community")
         .order_by("-pinned", "-last_post_at", "-id")
     )
     if space is not None:
@@ -89,7 +89,9 @@ def thread_list(
     if membership is not None:
         qs = qs.annotate(
             unread=Coalesce(_unread_subquery(membership.user_id), Value(0)),
-            has_read=Exists(ThreadReadState.objects.filter(user_id=membership.user_id, thread=OuterRef("pk"))),
+            has_read=Exists(
+                ThreadReadState.objects.filter(user_id=membership.user_id, thread=OuterRef("pk"))
+            ),
         )
     return qs
 
@@ -97,10 +99,12 @@ def thread_list(
 def thread_posts(*, thread: Thread, membership: Membership | None) -> QuerySet[Post]:
     """Posts of the thread in order: what the viewer may see, plus placeholders for removed
     published posts (the template shows the body only to staff)."""
-    placeholders = Q(status=PostStatus.PUBLISHED, removed_at__isnull=False)
+    visible = visible_posts_q(membership)
+    qs = Post.objects.filter(thread=thread)
+    if visible:  # an empty Q means "everything" (staff); OR-ing it would match nothing extra
+        qs = qs.filter(visible | Q(status=PostStatus.PUBLISHED, removed_at__isnull=False))
     return (
-        Post.objects.filter(thread=thread)
-        .filter(visible_posts_q(membership) | placeholders)
+        qs
         .select_related("author", "reply_to", "reply_to__author")
         .order_by("created_at", "id")
     )
@@ -155,6 +159,24 @@ def first_unread_post(*, thread: Thread, membership: Membership) -> Post | None:
     )
 
 
+def reader_state(*, user_id: int, thread: Thread) -> tuple[int | None, str | None]:
+    """The reader's marker (None if never read) and subscription level, in one query."""
+    row = (
+        Thread.objects.filter(pk=thread.pk)
+        .annotate(
+            marker=Subquery(
+                ThreadReadState.objects.filter(user_id=user_id, thread=OuterRef("pk")).values("last_read_post_id")[:1]
+            ),
+            level=Subquery(
+                ThreadSubscription.objects.filter(user_id=user_id, thread=OuterRef("pk")).values("level")[:1]
+            ),
+        )
+        .values("marker", "level")
+        .first()
+    )
+    return (row["marker"], row["level"]) if row else (None, None)
+
+
 def read_marker(*, user_id: int, thread: Thread) -> int | None:
     return (
         ThreadReadState.objects.filter(user_id=user_id, thread=thread)
@@ -165,12 +187,16 @@ def read_marker(*, user_id: int, thread: Thread) -> int | None:
 
 def subscription_level(*, user_id: int, thread: Thread) -> str | None:
     return (
-        ThreadSubscription.objects.filter(user_id=user_id, thread=thread).values_list("level", flat=True).first()
+        ThreadSubscription.objects.filter(user_id=user_id, thread=thread)
+        .values_list("level", flat=True)
+        .first()
     )
 
 
 def post_revisions(post: Post) -> QuerySet[PostRevision]:
-    return PostRevision.objects.filter(post=post).select_related("editor").order_by("-created_at", "-id")[:100]
+    return (
+        PostRevision.objects.filter(post=post).select_related("editor").order_by("-created_at", "-id")[:100]
+    )
 
 
 # --- Search: the one function; PostgreSQL full-text with a plain fallback on SQLite ---------------

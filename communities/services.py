@@ -218,7 +218,12 @@ def thread_create(
     user_id, staff = _author_fields(author)
     if isinstance(author, Membership):
         _refuse_duplicate(
-            user_id=user_id, body_md=body_md, thread=None, community_id=space.community_id, now=now, title=title
+            user_id=user_id,
+            body_md=body_md,
+            thread=None,
+            community_id=space.community_id,
+            now=now,
+            title=title,
         )
     thread = Thread.objects.create(
         community_id=space.community_id,
@@ -242,7 +247,9 @@ def thread_create(
         published_at=now,
     )
     _follow(user_id, thread.pk)
-    ThreadReadState.objects.create(user_id=user_id, thread=thread, last_read_post_id=post.pk, last_read_at=now)
+    ThreadReadState.objects.create(
+        user_id=user_id, thread=thread, last_read_post_id=post.pk, last_read_at=now
+    )
     if mentioned_handles(body_md):
         _enqueue_notify(post.pk)
     return thread
@@ -272,7 +279,9 @@ def post_create(
     body_md = _validate_body(body_md)
     body_html = render_user_markdown(body_md)
     user_id, staff = _author_fields(author)
-    _refuse_duplicate(user_id=user_id, body_md=body_md, thread=thread, community_id=thread.community_id, now=now)
+    _refuse_duplicate(
+        user_id=user_id, body_md=body_md, thread=thread, community_id=thread.community_id, now=now
+    )
     if reply_to is not None and (reply_to.thread_id != thread.pk or not reply_to.is_visible):
         reply_to = None
     post = Post.objects.create(
@@ -303,9 +312,7 @@ def _enqueue_notify(post_id: int, mentions_only: bool = False) -> None:
 def _recount_thread(thread_id: int) -> None:
     """Recompute reply_count and last_post_at from the published, not removed posts."""
     live = Post.objects.filter(thread_id=thread_id, status=PostStatus.PUBLISHED, removed_at__isnull=True)
-    agg = live.aggregate(
-        replies=Count("id", filter=Q(is_opening=False)), last=Max("created_at")
-    )
+    agg = live.aggregate(replies=Count("id", filter=Q(is_opening=False)), last=Max("created_at"))
     updates: dict[str, object] = {"reply_count": agg["replies"] or 0}
     if agg["last"] is not None:
         updates["last_post_at"] = agg["last"]
@@ -313,7 +320,9 @@ def _recount_thread(thread_id: int) -> None:
 
 
 @transaction.atomic
-def post_edit(*, editor: Membership, post: Post, body_md: str, title: str | None = None, at: object = None) -> Post:
+def post_edit(
+    *, editor: Membership, post: Post, body_md: str, title: str | None = None, at: object = None
+) -> Post:
     """Replace a post's body (and the thread title for an opening post), keeping the previous
     version as a PostRevision. Callers check ``access.can_edit_post`` first."""
     now = at or timezone.now()
@@ -363,7 +372,13 @@ def post_delete(*, actor: Membership, post: Post, at: object = None) -> Post:
         Thread.objects.filter(pk=post.thread_id).update(removed_at=now)
     _recount_thread(post.thread_id)
     if by_moderator:
-        _audit(actor, AuditAction.POST_DELETED, post=post, thread_id=post.thread_id, target_user_id=post.author_id)
+        _audit(
+            actor,
+            AuditAction.POST_DELETED,
+            post=post,
+            thread_id=post.thread_id,
+            target_user_id=post.author_id,
+        )
     return post
 
 
@@ -382,7 +397,9 @@ def post_restore(*, actor: Membership, post: Post, at: object = None) -> Post:
     if post.is_opening:
         Thread.objects.filter(pk=post.thread_id).update(removed_at=None)
     _recount_thread(post.thread_id)
-    _audit(actor, AuditAction.POST_RESTORED, post=post, thread_id=post.thread_id, target_user_id=post.author_id)
+    _audit(
+        actor, AuditAction.POST_RESTORED, post=post, thread_id=post.thread_id, target_user_id=post.author_id
+    )
     return post
 
 
@@ -411,7 +428,9 @@ def _audit(
 @transaction.atomic
 def thread_set_pinned(*, actor: Membership, thread: Thread, pinned: bool) -> Thread:
     if Thread.objects.filter(pk=thread.pk).exclude(pinned=pinned).update(pinned=pinned):
-        _audit(actor, AuditAction.THREAD_PINNED if pinned else AuditAction.THREAD_UNPINNED, thread_id=thread.pk)
+        _audit(
+            actor, AuditAction.THREAD_PINNED if pinned else AuditAction.THREAD_UNPINNED, thread_id=thread.pk
+        )
     thread.pinned = pinned
     return thread
 
@@ -419,7 +438,9 @@ def thread_set_pinned(*, actor: Membership, thread: Thread, pinned: bool) -> Thr
 @transaction.atomic
 def thread_set_locked(*, actor: Membership, thread: Thread, locked: bool) -> Thread:
     if Thread.objects.filter(pk=thread.pk).exclude(locked=locked).update(locked=locked):
-        _audit(actor, AuditAction.THREAD_LOCKED if locked else AuditAction.THREAD_UNLOCKED, thread_id=thread.pk)
+        _audit(
+            actor, AuditAction.THREAD_LOCKED if locked else AuditAction.THREAD_UNLOCKED, thread_id=thread.pk
+        )
     thread.locked = locked
     return thread
 
@@ -457,15 +478,30 @@ def reaction_toggle(*, user_id: int, post: Post, kind: str) -> bool:
         return True
 
 
-def thread_mark_read(*, user_id: int, thread_id: int, post_id: int) -> None:
-    """Move the reader's marker forward to ``post_id`` (never backwards)."""
+def thread_mark_read(*, user_id: int, thread_id: int, post_id: int, known: int | None | bool = False) -> None:
+    """Move the reader's marker forward to ``post_id`` (never backwards).
+
+    ``known`` is the marker the caller already read (None: no row yet), which saves a query.
+    """
     now = timezone.now()
+    if known is None:
+        ThreadReadState.objects.bulk_create(
+            [ThreadReadState(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, last_read_at=now)],
+            ignore_conflicts=True,
+        )
+        return
+    if known is not False and known >= post_id:
+        return
     updated = ThreadReadState.objects.filter(
         user_id=user_id, thread_id=thread_id, last_read_post_id__lt=post_id
     ).update(last_read_post_id=post_id, last_read_at=now)
     if not updated:
         ThreadReadState.objects.bulk_create(
-            [ThreadReadState(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, last_read_at=now)],
+            [
+                ThreadReadState(
+                    user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, last_read_at=now
+                )
+            ],
             ignore_conflicts=True,
         )
 
@@ -481,7 +517,9 @@ def community_mark_all_read(*, user_id: int, community: Community) -> int:
         .order_by()
     )
     rows = [
-        ThreadReadState(user_id=user_id, thread_id=r["thread_id"], last_read_post_id=r["last"], last_read_at=now)
+        ThreadReadState(
+            user_id=user_id, thread_id=r["thread_id"], last_read_post_id=r["last"], last_read_at=now
+        )
         for r in newest
     ]
     ThreadReadState.objects.bulk_create(
@@ -537,7 +575,9 @@ def post_notify(*, post_id: int, mentions_only: bool = False) -> int:
     handles = mentioned_handles(post.body_md)
     if handles:
         for uid in (
-            User.objects.annotate(lh=Lower("handle")).filter(lh__in=handles, is_active=True).values_list("pk", flat=True)
+            User.objects.annotate(lh=Lower("handle"))
+            .filter(lh__in=handles, is_active=True)
+            .values_list("pk", flat=True)
         ):
             wanted[uid] = Notification.Kind.MENTION
     wanted.pop(post.author_id, None)
@@ -549,7 +589,9 @@ def post_notify(*, post_id: int, mentions_only: bool = False) -> int:
         ).values_list("user_id", flat=True)
     )
     already = set(
-        Notification.objects.filter(post=post, recipient_id__in=list(wanted)).values_list("recipient_id", flat=True)
+        Notification.objects.filter(post=post, recipient_id__in=list(wanted)).values_list(
+            "recipient_id", flat=True
+        )
     )
     # Who can see the thread: active members at or above the space's minimum role.
     memberships = Membership.objects.filter(

@@ -31,7 +31,14 @@ def community_search(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "communities/search.html",
-        {"community": acc.community, "access": acc, "form": form, "page": page, "query": query, "searched": searched},
+        {
+            "community": acc.community,
+            "access": acc,
+            "form": form,
+            "page": page,
+            "query": query,
+            "searched": searched,
+        },
     )
 
 

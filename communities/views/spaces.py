@@ -20,11 +20,17 @@ def space_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "communities/spaces.html",
-        {"community": acc.community, "access": acc, "spaces": selectors.visible_spaces(acc.community, acc.membership)},
+        {
+            "community": acc.community,
+            "access": acc,
+            "spaces": selectors.visible_spaces(acc.community, acc.membership),
+        },
     )
 
 
-def _space_form_page(request: HttpRequest, acc: access.CommunityAccess, form: SpaceForm, space: object, status: int) -> HttpResponse:
+def _space_form_page(
+    request: HttpRequest, acc: access.CommunityAccess, form: SpaceForm, space: object, status: int
+) -> HttpResponse:
     return render(
         request,
         "communities/space_form.html",
@@ -54,7 +60,12 @@ def space_edit(request: HttpRequest, slug: str, space_id: int) -> HttpResponse:
     space, acc = access.space_for_staff(request.user, slug, space_id)
     form = SpaceForm(
         request.POST or None,
-        initial={"name": space.name, "description": space.description, "position": space.position, "min_role": space.min_role},
+        initial={
+            "name": space.name,
+            "description": space.description,
+            "position": space.position,
+            "min_role": space.min_role,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -27,9 +27,13 @@ def _thread_url(thread: Thread, page: int | None = None, anchor: str = "") -> st
     return url + (f"#{anchor}" if anchor else "")
 
 
-def _thread_context(request: HttpRequest, thread: Thread, acc: access.CommunityAccess, page_number: object) -> dict:
+def _thread_context(
+    request: HttpRequest, thread: Thread, acc: access.CommunityAccess, page_number: object
+) -> dict:
     membership = acc.membership
-    paginator = Paginator(selectors.thread_posts(thread=thread, membership=membership), selectors.POSTS_PER_PAGE)
+    paginator = Paginator(
+        selectors.thread_posts(thread=thread, membership=membership), selectors.POSTS_PER_PAGE
+    )
     page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
     posts = list(page.object_list)
     user_id = membership.user_id if membership else None
@@ -37,8 +41,7 @@ def _thread_context(request: HttpRequest, thread: Thread, acc: access.CommunityA
     last_read = None
     level = None
     if membership is not None:
-        last_read = selectors.read_marker(user_id=membership.user_id, thread=thread)
-        level = selectors.subscription_level(user_id=membership.user_id, thread=thread)
+        last_read, level = selectors.reader_state(user_id=membership.user_id, thread=thread)
     is_staff = access.is_staff(membership)
     rows = []
     for p in posts:
@@ -96,7 +99,10 @@ def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: 
     if acc.membership is not None and ctx["rows"]:
         # Reading a page moves the reader's own marker; it changes nothing anyone else sees.
         services.thread_mark_read(
-            user_id=acc.membership.user_id, thread_id=thread.pk, post_id=max(r["post"].pk for r in ctx["rows"])
+            user_id=acc.membership.user_id,
+            thread_id=thread.pk,
+            post_id=max(r["post"].pk for r in ctx["rows"]),
+            known=ctx["last_read"],
         )
     return render(request, "communities/thread.html", ctx)
 
@@ -109,7 +115,8 @@ def thread_first_unread(request: HttpRequest, slug: str, thread_id: int) -> Http
     post = selectors.first_unread_post(thread=thread, membership=acc.membership)
     if post is None:
         last_page = selectors.post_position(
-            post=selectors.thread_posts(thread=thread, membership=acc.membership).last(), membership=acc.membership
+            post=selectors.thread_posts(thread=thread, membership=acc.membership).last(),
+            membership=acc.membership,
         )
         return redirect(_thread_url(thread, last_page, "composer"))
     page = selectors.post_position(post=post, membership=acc.membership)
@@ -197,7 +204,11 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
     ctx["preview"] = preview
     ctx["reply_to"] = None
     if form.is_valid() and form.cleaned_data.get("reply_to"):
-        ctx["reply_to"] = Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread).select_related("author").first()
+        ctx["reply_to"] = (
+            Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread)
+            .select_related("author")
+            .first()
+        )
     return render(request, "communities/thread.html", ctx, status=200 if preview is not None else 400)
 
 
@@ -246,7 +257,10 @@ def post_edit(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         else:
             try:
                 services.post_edit(
-                    editor=acc.membership, post=post, body_md=form.cleaned_data["body"], title=form.cleaned_data.get("title")
+                    editor=acc.membership,
+                    post=post,
+                    body_md=form.cleaned_data["body"],
+                    title=form.cleaned_data.get("title"),
                 )
             except ValidationError as exc:
                 for msg in _errors(exc):
@@ -257,7 +271,14 @@ def post_edit(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     return render(
         request,
         "communities/post_edit.html",
-        {"community": acc.community, "access": acc, "post": post, "thread": post.thread, "form": form, "preview": preview},
+        {
+            "community": acc.community,
+            "access": acc,
+            "post": post,
+            "thread": post.thread,
+            "form": form,
+            "preview": preview,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -272,7 +293,13 @@ def post_history(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     return render(
         request,
         "communities/post_history.html",
-        {"community": acc.community, "access": acc, "post": post, "thread": post.thread, "revisions": selectors.post_revisions(post)},
+        {
+            "community": acc.community,
+            "access": acc,
+            "post": post,
+            "thread": post.thread,
+            "revisions": selectors.post_revisions(post),
+        },
     )
 
 
@@ -327,7 +354,11 @@ def thread_subscribe(request: HttpRequest, slug: str, thread_id: int) -> HttpRes
     services.thread_subscribe(
         user_id=acc.membership.user_id, thread=thread, level=None if level == "default" else level
     )
-    labels = {"following": "You follow this thread.", "muted": "Muted: this thread won't notify you.", "default": "Back to default notifications."}
+    labels = {
+        "following": "You follow this thread.",
+        "muted": "Muted: this thread won't notify you.",
+        "default": "Back to default notifications.",
+    }
     messages.success(request, labels[level])
     return redirect(_thread_url(thread))
 
@@ -351,7 +382,13 @@ def thread_moderate(request: HttpRequest, slug: str, thread_id: int, action: str
         services.thread_move(actor=acc.membership, thread=thread, space=form.cleaned_data["space"])
     else:
         raise Http404
-    done = {"pin": "Pinned.", "unpin": "Unpinned.", "lock": "Locked: only moderators can reply now.", "unlock": "Unlocked.", "move": f"Moved to {thread.space.name}."}
+    done = {
+        "pin": "Pinned.",
+        "unpin": "Unpinned.",
+        "lock": "Locked: only moderators can reply now.",
+        "unlock": "Unlocked.",
+        "move": f"Moved to {thread.space.name}.",
+    }
     messages.success(request, done[action])
     return redirect(_thread_url(thread))
 

@@ -21,7 +21,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(read_at__isnull=True)
     page = Paginator(qs, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "members/notifications.html", {"page": page, "only_unread": request.GET.get("show") == "unread"}
+        request,
+        "members/notifications.html",
+        {"page": page, "only_unread": request.GET.get("show") == "unread"},
     )
 
 
@@ -51,5 +53,7 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
     # UPDATE with a join isn't portable: mark by ids (the filtered set is the user's own).
     from members.models import Notification
 
-    Notification.objects.filter(pk__in=list(qs.values_list("pk", flat=True)[:1000])).update(read_at=timezone.now())
+    Notification.objects.filter(pk__in=list(qs.values_list("pk", flat=True)[:1000])).update(
+        read_at=timezone.now()
+    )
     return redirect("notifications")

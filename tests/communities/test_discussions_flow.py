@@ -84,7 +84,10 @@ def test_bad_thread_title_is_explained_and_text_kept(client, member, general_spa
 
 def test_locked_thread_refuses_reply_with_message(client, member, moderator, thread):
     client.force_login(moderator.user)
-    assert client.post(reverse("thread-moderate", args=[thread.community.slug, thread.pk, "lock"])).status_code == 302
+    assert (
+        client.post(reverse("thread-moderate", args=[thread.community.slug, thread.pk, "lock"])).status_code
+        == 302
+    )
     assert AuditLogEntry.objects.filter(action=AuditAction.THREAD_LOCKED, target_thread=thread).exists()
     client.force_login(member.user)
     resp = client.post(_reply_url(thread), {"body": "Can I still?"})
@@ -106,13 +109,17 @@ def test_pin_move_write_audit_log(client, moderator, thread):
     thread.refresh_from_db()
     assert thread.space == other and not thread.pinned
     actions = list(AuditLogEntry.objects.filter(target_thread=thread).values_list("action", flat=True))
-    assert sorted(actions) == sorted([AuditAction.THREAD_PINNED, AuditAction.THREAD_MOVED, AuditAction.THREAD_UNPINNED])
+    assert sorted(actions) == sorted(
+        [AuditAction.THREAD_PINNED, AuditAction.THREAD_MOVED, AuditAction.THREAD_UNPINNED]
+    )
 
 
 def test_move_to_space_of_another_community_refused(client, moderator, thread, make_community):
     elsewhere = Space.objects.get(community=make_community(), slug="general")
     client.force_login(moderator.user)
-    client.post(reverse("thread-moderate", args=[thread.community.slug, thread.pk, "move"]), {"space": elsewhere.pk})
+    client.post(
+        reverse("thread-moderate", args=[thread.community.slug, thread.pk, "move"]), {"space": elsewhere.pk}
+    )
     thread.refresh_from_db()
     assert thread.space.community_id == thread.community_id
 
@@ -213,7 +220,9 @@ def test_long_thread_paginates_and_permalink_finds_page(client, member, thread):
     assert b"reply 59" in page2.content and b"reply 10<" not in page2.content
 
 
-def test_reply_to_links_quote_and_notifies(client, member, make_member, thread, django_capture_on_commit_callbacks):
+def test_reply_to_links_quote_and_notifies(
+    client, member, make_member, thread, django_capture_on_commit_callbacks
+):
     other = make_member(thread.community)
     opening = thread.posts.get()
     client.force_login(other.user)
@@ -242,8 +251,12 @@ def test_followers_notified_muted_never(member, make_member, thread, django_capt
     assert not Notification.objects.filter(recipient=b.user).exists()
 
 
-def test_mentions_notify_only_people_who_can_see(make_member, make_user, community, member, django_capture_on_commit_callbacks):
-    staff_space = Space.objects.create(community=community, name="Staff room", slug="staff", min_role=Role.MODERATOR)
+def test_mentions_notify_only_people_who_can_see(
+    make_member, make_user, community, member, django_capture_on_commit_callbacks
+):
+    staff_space = Space.objects.create(
+        community=community, name="Staff room", slug="staff", min_role=Role.MODERATOR
+    )
     mod = make_member(community, role=Role.MODERATOR)
     plain = make_member(community)
     stranger = make_user()
@@ -257,13 +270,20 @@ def test_mentions_notify_only_people_who_can_see(make_member, make_user, communi
     assert not Notification.objects.filter(thread=t).exists()
     with django_capture_on_commit_callbacks(execute=True):
         general = Space.objects.get(community=community, slug="general")
-        t2 = thread_create(author=mod, space=general, title="Open", body_md=f"hi @{plain.user.handle.upper()} and @{stranger.handle}")
+        t2 = thread_create(
+            author=mod,
+            space=general,
+            title="Open",
+            body_md=f"hi @{plain.user.handle.upper()} and @{stranger.handle}",
+        )
     assert list(Notification.objects.filter(thread=t2).values_list("recipient_id", "kind")) == [
         (plain.user_id, "mention")
     ]
 
 
-def test_notifications_page_mark_read_and_open(client, member, make_member, thread, django_capture_on_commit_callbacks):
+def test_notifications_page_mark_read_and_open(
+    client, member, make_member, thread, django_capture_on_commit_callbacks
+):
     other = make_member(thread.community)
     with django_capture_on_commit_callbacks(execute=True):
         post_create(author=other, thread=thread, body_md="reply for you")
@@ -282,7 +302,9 @@ def test_notifications_page_mark_read_and_open(client, member, make_member, thre
     assert client.post(reverse("notification-open", args=[n.pk])).status_code == 404
 
 
-def test_notifications_hidden_after_space_restricted(client, member, make_member, thread, django_capture_on_commit_callbacks):
+def test_notifications_hidden_after_space_restricted(
+    client, member, make_member, thread, django_capture_on_commit_callbacks
+):
     other = make_member(thread.community)
     with django_capture_on_commit_callbacks(execute=True):
         post_create(author=other, thread=thread, body_md="reply")
@@ -326,7 +348,10 @@ def test_spaces_crud(client, owner, member, community):
     assert resp.status_code == 302
     space.refresh_from_db()
     assert space.name == "VIP" and space.min_role == ""
-    assert client.post(reverse("space-new", args=[community.slug]), {"name": "", "position": 0}).status_code == 400
+    assert (
+        client.post(reverse("space-new", args=[community.slug]), {"name": "", "position": 0}).status_code
+        == 400
+    )
     client.post(reverse("space-delete", args=[community.slug, space.pk]))
     assert not Space.objects.filter(pk=space.pk).exists()
     general = Space.objects.get(community=community, slug="general")
@@ -355,7 +380,9 @@ def test_restricted_space_is_404_for_members_below(client, owner, member, commun
     assert b"Insider" in client.get(reverse("community-search", args=[slug]) + "?q=insider").content
 
 
-def test_search_member_finds_outsider_does_not(client, member, outsider, make_thread, make_member, make_community):
+def test_search_member_finds_outsider_does_not(
+    client, member, outsider, make_thread, make_member, make_community
+):
     t = make_thread(member, title="Sourdough starters", body="My sourdough starter bubbles happily")
     other_post = post_create(author=member, thread=t, body_md="removed sourdough words")
     client.force_login(member.user)
@@ -369,7 +396,9 @@ def test_search_member_finds_outsider_does_not(client, member, outsider, make_th
     resp = client.get(reverse("search") + "?q=sourdough")
     assert b"Sourdough starters" in resp.content
     client.force_login(outsider)
-    assert client.get(reverse("community-search", args=[t.community.slug]) + "?q=sourdough").status_code == 403
+    assert (
+        client.get(reverse("community-search", args=[t.community.slug]) + "?q=sourdough").status_code == 403
+    )
     resp = client.get(reverse("search") + "?q=sourdough")
     assert resp.status_code == 200 and b"Sourdough" not in resp.content
     client.logout()
@@ -419,6 +448,8 @@ def test_follow_and_mute_views(client, member, make_member, thread):
 def test_bot_can_author_threads(make_user, community):
     bot = make_user("ritualbot", is_bot=True)
     general = Space.objects.get(community=community, slug="general")
-    t = thread_create(author=bot, space=general, title="Weekly wins", body_md="What went well?", kind="ritual")
+    t = thread_create(
+        author=bot, space=general, title="Weekly wins", body_md="What went well?", kind="ritual"
+    )
     assert t.author == bot and t.posts.get().author == bot
     assert ThreadReadState.objects.filter(user=bot, thread=t).exists()
