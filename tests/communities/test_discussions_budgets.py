@@ -54,7 +54,9 @@ def _bulk_posts(thread: Thread, users, n: int) -> list[Post]:
 
 
 @pytest.mark.parametrize("who", ["member", "moderator", "anonymous_public"])
-def test_thread_page_with_100_posts(client, thread, member, moderator, crowd, who, django_assert_max_num_queries):
+def test_thread_page_with_100_posts(
+    client, thread, member, moderator, crowd, who, django_assert_max_num_queries
+):
     _bulk_posts(thread, crowd, 100)
     if who == "member":
         client.force_login(member.user)
@@ -74,7 +76,10 @@ def test_thread_page_with_100_posts(client, thread, member, moderator, crowd, wh
 def test_thread_list_with_50_threads(client, community, member, crowd, django_assert_max_num_queries):
     space = Space.objects.get(community=community, slug="general")
     threads = Thread.objects.bulk_create(
-        [Thread(community=community, space=space, author=crowd[i % 20], title=f"T{i}", slug=f"t{i}") for i in range(50)]
+        [
+            Thread(community=community, space=space, author=crowd[i % 20], title=f"T{i}", slug=f"t{i}")
+            for i in range(50)
+        ]
     )
     for t in threads[:10]:
         _bulk_posts(t, crowd, 3)
