@@ -82,7 +82,9 @@ def thread_list(
         Thread.objects.filter(community=community, removed_at__isnull=True)
         .filter(visible_spaces_q(membership, prefix="space__"))
         .select_related("space", "author", "community")
-        .order_by("-pinned", "-last_post_at", "-id")
+        # Exactly the index's order, so PostgreSQL walks the index and computes the unread
+        # subqueries only for the page it returns (a tiebreak column would sort every thread).
+        .order_by("-pinned", "-last_post_at")
     )
     if space is not None:
         qs = qs.filter(space=space)
