@@ -105,11 +105,7 @@ def thread_posts(*, thread: Thread, membership: Membership | None) -> QuerySet[P
     qs = Post.objects.filter(thread=thread)
     if visible:  # an empty Q means "everything" (staff); OR-ing it would match nothing extra
         qs = qs.filter(visible | Q(status=PostStatus.PUBLISHED, removed_at__isnull=False))
-    return (
-        qs
-        .select_related("author", "reply_to", "reply_to__author")
-        .order_by("created_at", "id")
-    )
+    return qs.select_related("author", "reply_to", "reply_to__author").order_by("created_at", "id")
 
 
 def reaction_summary(post_ids: list[int], user_id: int | None) -> dict[int, list[dict]]:
@@ -167,7 +163,9 @@ def reader_state(*, user_id: int, thread: Thread) -> tuple[int | None, str | Non
         Thread.objects.filter(pk=thread.pk)
         .annotate(
             marker=Subquery(
-                ThreadReadState.objects.filter(user_id=user_id, thread=OuterRef("pk")).values("last_read_post_id")[:1]
+                ThreadReadState.objects.filter(user_id=user_id, thread=OuterRef("pk")).values(
+                    "last_read_post_id"
+                )[:1]
             ),
             level=Subquery(
                 ThreadSubscription.objects.filter(user_id=user_id, thread=OuterRef("pk")).values("level")[:1]

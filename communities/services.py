@@ -478,7 +478,7 @@ def reaction_toggle(*, user_id: int, post: Post, kind: str) -> bool:
         return True
 
 
-def thread_mark_read(*, user_id: int, thread_id: int, post_id: int, known: int | None | bool = False) -> None:
+def thread_mark_read(*, user_id: int, thread_id: int, post_id: int, known: int | bool | None = False) -> None:
     """Move the reader's marker forward to ``post_id`` (never backwards).
 
     ``known`` is the marker the caller already read (None: no row yet), which saves a query.
@@ -486,7 +486,11 @@ def thread_mark_read(*, user_id: int, thread_id: int, post_id: int, known: int |
     now = timezone.now()
     if known is None:
         ThreadReadState.objects.bulk_create(
-            [ThreadReadState(user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, last_read_at=now)],
+            [
+                ThreadReadState(
+                    user_id=user_id, thread_id=thread_id, last_read_post_id=post_id, last_read_at=now
+                )
+            ],
             ignore_conflicts=True,
         )
         return

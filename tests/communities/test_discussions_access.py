@@ -93,7 +93,7 @@ def world(make_community, make_member, make_user):
 @pytest.mark.parametrize(("name", "method", "needs"), URLS)
 @pytest.mark.parametrize("visibility", ["listed", "secret"])
 def test_outsider_and_anonymous(client, world, make_user, name, method, needs, visibility):
-    community, author, thread, post, space = world[visibility]
+    community, _author, thread, post, space = world[visibility]
     url = _url(name, community, thread, post, space)
     call = getattr(client, method)
     client.force_login(make_user())
@@ -116,7 +116,7 @@ def test_outsider_and_anonymous(client, world, make_user, name, method, needs, v
 
 @pytest.mark.parametrize(("name", "method", "needs"), [u for u in URLS if u[2] in {"staff", "author"}])
 def test_plain_member_is_forbidden(client, world, make_member, name, method, needs):
-    community, author, thread, post, space = world["listed"]
+    community, _author, thread, post, space = world["listed"]
     if name == "post-restore":
         post.removed_at = post.created_at
         post.save()

@@ -453,3 +453,21 @@ def test_bot_can_author_threads(make_user, community):
     )
     assert t.author == bot and t.posts.get().author == bot
     assert ThreadReadState.objects.filter(user=bot, thread=t).exists()
+
+
+def test_demo_seed_is_idempotent(community, make_member, django_capture_on_commit_callbacks):
+    import io
+
+    from communities.demo_discussions import DEMO_TITLE, seed
+
+    for _ in range(3):
+        make_member(community)
+    with django_capture_on_commit_callbacks(execute=True):
+        seed(io.StringIO())
+    seed(io.StringIO())
+    t = Thread.objects.get(community=community, title=DEMO_TITLE)
+    assert t.reply_count == 2
+    assert Reaction.objects.filter(post__thread=t).count() >= 3
+    assert PostRevision.objects.filter(post__thread=t).count() == 1
+    assert Notification.objects.filter(thread=t, kind="mention").exists()
+    assert Space.objects.filter(community=community, slug="staff-room").count() == 1
