@@ -297,3 +297,7 @@ LOGGING = {
 # HSTS preload is a commitment for the whole domain that only its operator can make
 # (SECURE_HSTS_PRELOAD=true); not preloading is not a weakness of this site's configuration.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+if TESTING:
+    # Fast hashing keeps the suite quick; production keeps Django's default (PBKDF2).
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
