@@ -16,6 +16,11 @@ from communities.models import Post, ReactionKind, SubscriptionLevel, Thread
 from members import access
 
 
+def _post_base(slug: str) -> str:
+    """The "/c/<slug>/p/" prefix: post URLs are this plus "<id>/" and an action."""
+    return reverse("post-permalink", args=[slug, 0])[: -len("0/")]
+
+
 def _errors(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
@@ -76,6 +81,9 @@ def _thread_context(
         "jump_unread": has_unread_before,
         "can_reply": membership is not None and (not thread.locked or is_staff),
         "move_spaces": selectors.visible_spaces(acc.community, membership) if is_staff else [],
+        # Post URLs built from one reversed prefix: reversing ~5 URLs per post dominated rendering.
+        "p_base": _post_base(acc.community.slug),
+        "u_base": reverse("profile", args=["x"])[: -len("x/")],
     }
 
 
@@ -340,7 +348,13 @@ def post_react(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         return render(
             request,
             "communities/_reactions.html",
-            {"post": post, "reactions": summary, "community": acc.community, "reactions_enabled": True},
+            {
+                "post": post,
+                "reactions": summary,
+                "community": acc.community,
+                "reactions_enabled": True,
+                "p_base": _post_base(acc.community.slug),
+            },
         )
     return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
 
