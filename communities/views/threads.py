@@ -61,13 +61,9 @@ def _thread_context(
                 "show_body": p.removed_at is None or is_staff,
             }
         )
-    has_unread_before = (
-        membership is not None
-        and last_read is not None
-        and page.number > 1
-        and posts
-        and posts[0].pk > last_read
-    )
+    # Long threads: offer the jump whenever the first unread post may be on another page
+    # (the target works it out, and lands on the composer when everything is read).
+    has_unread_elsewhere = membership is not None and last_read is not None and page.has_other_pages()
     return {
         "community": acc.community,
         "access": acc,
@@ -78,7 +74,7 @@ def _thread_context(
         "last_read": last_read,
         "subscription": level,
         "is_staff": is_staff,
-        "jump_unread": has_unread_before,
+        "jump_unread": has_unread_elsewhere,
         "can_reply": membership is not None and (not thread.locked or is_staff),
         "move_spaces": selectors.visible_spaces(acc.community, membership) if is_staff else [],
         # Post URLs built from one reversed prefix: reversing ~5 URLs per post dominated rendering.
@@ -122,10 +118,10 @@ def thread_first_unread(request: HttpRequest, slug: str, thread_id: int) -> Http
         return redirect(_thread_url(thread))
     post = selectors.first_unread_post(thread=thread, membership=acc.membership)
     if post is None:
-        last_page = selectors.post_position(
-            post=selectors.thread_posts(thread=thread, membership=acc.membership).last(),
-            membership=acc.membership,
-        )
+        last = selectors.thread_posts(thread=thread, membership=acc.membership).last()
+        if last is None:
+            return redirect(_thread_url(thread))
+        last_page = selectors.post_position(post=last, membership=acc.membership)
         return redirect(_thread_url(thread, last_page, "composer"))
     page = selectors.post_position(post=post, membership=acc.membership)
     return redirect(_thread_url(thread, page, f"post-{post.pk}"))
