@@ -269,3 +269,13 @@ class ThreadSubscription(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "thread"], name="subscription_unique")]
+
+
+# Rituals and onboarding live in their own module; imported here so Django registers them.
+from communities.ritual_models import (  # noqa: E402, F401
+    MemberOnboarding,
+    OccurrenceStatus,
+    Ritual,
+    RitualKind,
+    RitualOccurrence,
+)

@@ -157,8 +157,11 @@ def first_unread_post(*, thread: Thread, membership: Membership) -> Post | None:
     )
 
 
-def reader_state(*, user_id: int, thread: Thread) -> tuple[int | None, str | None]:
-    """The reader's marker (None if never read) and subscription level, in one query."""
+def reader_state(*, membership: Membership, thread: Thread) -> tuple[int | None, str | None, int]:
+    """The reader's marker (None if never read), subscription level and the number of posts
+    they see in the thread (for pagination), in one query."""
+    user_id = membership.user_id
+    visible = thread_posts(thread=thread, membership=membership).filter(thread=OuterRef("pk"))
     row = (
         Thread.objects.filter(pk=thread.pk)
         .annotate(
@@ -170,11 +173,17 @@ def reader_state(*, user_id: int, thread: Thread) -> tuple[int | None, str | Non
             level=Subquery(
                 ThreadSubscription.objects.filter(user_id=user_id, thread=OuterRef("pk")).values("level")[:1]
             ),
+            n_posts=Subquery(
+                visible.order_by().values("thread").annotate(n=Count("id")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
         )
-        .values("marker", "level")
+        .values("marker", "level", "n_posts")
         .first()
     )
-    return (row["marker"], row["level"]) if row else (None, None)
+    if row is None:
+        return None, None, 0
+    return row["marker"], row["level"], row["n_posts"] or 0
 
 
 def read_marker(*, user_id: int, thread: Thread) -> int | None:

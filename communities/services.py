@@ -32,6 +32,7 @@ from members.access import can_see_space
 from members.models import STAFF_ROLES, Membership, MembershipStatus, Notification, Role, User
 from members.services import membership_join
 from moderation.models import AuditAction, AuditLogEntry
+from moderation.services import moderation_check_post, moderation_post_created
 
 MENTION_URL = "/u/{handle}/"
 MAX_TITLE_CHARS = 200
@@ -225,6 +226,9 @@ def thread_create(
             now=now,
             title=title,
         )
+    decision = moderation_check_post(
+        author=author, community_id=space.community_id, body_md=body_md, title=title, is_thread=True, at=at
+    )
     thread = Thread.objects.create(
         community_id=space.community_id,
         space=space,
@@ -244,13 +248,15 @@ def thread_create(
         body_md=body_md,
         body_html=body_html,
         created_at=now,
-        published_at=now,
+        status=decision.status,
+        published_at=now if decision.published else None,
     )
     _follow(user_id, thread.pk)
     ThreadReadState.objects.create(
         user_id=user_id, thread=thread, last_read_post_id=post.pk, last_read_at=now
     )
-    if mentioned_handles(body_md):
+    moderation_post_created(post, decision)
+    if decision.published and mentioned_handles(body_md):
         _enqueue_notify(post.pk)
     return thread
 
@@ -284,6 +290,9 @@ def post_create(
     )
     if reply_to is not None and (reply_to.thread_id != thread.pk or not reply_to.is_visible):
         reply_to = None
+    decision = moderation_check_post(
+        author=author, community_id=thread.community_id, body_md=body_md, is_thread=False, at=at
+    )
     post = Post.objects.create(
         thread=thread,
         community_id=thread.community_id,
@@ -293,13 +302,16 @@ def post_create(
         body_md=body_md,
         body_html=body_html,
         created_at=now,
-        status=PostStatus.PUBLISHED,
-        published_at=now,
+        status=decision.status,
+        published_at=now if decision.published else None,
     )
-    Thread.objects.filter(pk=thread.pk).update(last_post_at=now, reply_count=F("reply_count") + 1)
+    if decision.published:
+        Thread.objects.filter(pk=thread.pk).update(last_post_at=now, reply_count=F("reply_count") + 1)
     _follow(user_id, thread.pk)
     thread_mark_read(user_id=user_id, thread_id=thread.pk, post_id=post.pk)
-    _enqueue_notify(post.pk)
+    moderation_post_created(post, decision)
+    if decision.published:
+        _enqueue_notify(post.pk)
     return post
 
 

@@ -39,6 +39,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Hearth")
 
+# Record when members were last here (profile "last seen", digest "skip if active"): at most one
+# UPDATE per member per 5 minutes. Off under pytest so other pages' query budgets stay exact;
+# the tests that need it turn it on.
+HEARTH_TRACK_LAST_SEEN = env_bool("HEARTH_TRACK_LAST_SEEN", not TESTING)
+
 # When true, strangers cannot create an account; an invite link always allows sign-up.
 HEARTH_INVITE_ONLY_SIGNUP = env_bool("HEARTH_INVITE_ONLY_SIGNUP", False)
 
@@ -74,6 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.AccessMiddleware",
+    "members.middleware.LastSeenMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,6 +147,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hearth"}}
+
+# Per-member rate limits on posting and flagging (moderation/ratelimit.py). On by default; off
+# under tests except where a test turns them on, so fixtures can post quickly.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", not TESTING)
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no
 # server, so `make run` can run a worker with embedded beat. Without a worker (tests, or a plain

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),
+    path("", include("communities.ritual_urls")),  # rituals and onboarding
     path("", include("communities.urls")),
 ]
 

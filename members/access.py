@@ -182,17 +182,21 @@ def post_visible_to(membership: Membership | None, post: Post) -> bool:
         return is_staff(membership)
     if is_staff(membership):
         return True
-    return membership is not None and post.author_id == membership.user_id and post.removed_at is None
+    if membership is None or post.author_id != membership.user_id:
+        return False
+    # Authors see their own held posts, and their posts hidden by moderation (with a notice).
+    return post.removed_at is None or (post.removed_by_moderator and post.status == PostStatus.PUBLISHED)
 
 
 def visible_posts_q(membership: Membership | None) -> Q:
     """Filter on Post for what the viewer may see: published and not removed, their own held
-    posts, and everything for staff."""
+    posts and their own posts hidden by moderation, and everything for staff."""
     if is_staff(membership):
         return Q()
     q = Q(status=PostStatus.PUBLISHED, removed_at__isnull=True)
     if membership is not None:
         q |= Q(author_id=membership.user_id, status=PostStatus.HELD, removed_at__isnull=True)
+        q |= Q(author_id=membership.user_id, status=PostStatus.PUBLISHED, removed_by_moderator=True)
     return q
 
 
@@ -388,3 +392,165 @@ def can_restore_post(membership: Membership | None, post: Post) -> bool:
 def can_moderate_thread(membership: Membership | None) -> bool:
     """Pin, lock and move threads."""
     return is_staff(membership)
+
+
+# --- Rituals and onboarding ----------------------------------------------------------------------
+
+
+def can_manage_rituals(membership: Membership | None) -> bool:
+    """Owners and moderators create, edit, pause and delete rituals."""
+    return is_staff(membership)
+
+
+def can_welcome(membership: Membership | None) -> bool:
+    """Welcomers (and staff) see the newcomers list and mark people greeted."""
+    return (
+        membership is not None
+        and membership.status == MembershipStatus.ACTIVE
+        and membership.role in (Role.WELCOMER, Role.MODERATOR, Role.OWNER)
+    )
+
+
+def community_for_ritual_manager(user: object, slug: str) -> CommunityAccess:
+    """Ritual management: staff; members get 403; non-members per the community's visibility."""
+    access = community_for_member(user, slug)
+    if not can_manage_rituals(access.membership):
+        raise PermissionDenied("Only the owner and moderators can manage rituals.")
+    return access
+
+
+def community_for_welcomer(user: object, slug: str) -> CommunityAccess:
+    access = community_for_member(user, slug)
+    if not can_welcome(access.membership):
+        raise PermissionDenied("The newcomers list is for welcomers, moderators and owners.")
+    return access
+
+
+def ritual_for_reader(user: object, slug: str, ritual_id: int) -> tuple[object, CommunityAccess]:
+    """A ritual of this community whose space the viewer may see (like its threads), else 404."""
+    from communities.ritual_models import Ritual
+
+    access = community_for_reader(user, slug)
+    ritual = (
+        Ritual.objects.select_related("space", "community", "host")
+        .filter(pk=ritual_id, community_id=access.community.pk)
+        .first()
+    )
+    if ritual is None or not can_see_space(access.membership, ritual.space):
+        raise Http404
+    return ritual, access
+
+
+def ritual_for_manager(user: object, slug: str, ritual_id: int) -> tuple[object, CommunityAccess]:
+    """A ritual to edit, pause or delete: checked against its own community (404), then the
+    role (403)."""
+    access = community_for_member(user, slug)
+    ritual, _ = ritual_for_reader(user, slug, ritual_id)
+    if not can_manage_rituals(access.membership):
+        raise PermissionDenied("Only the owner and moderators can manage rituals.")
+    return ritual, access
+
+
+# --- Moderation --------------------------------------------------------------------------------
+
+
+def is_banned(user: object, community: Community | int) -> bool:
+    """Whether the user is banned from the community: invites and join requests must refuse them
+    (``members.services.membership_join`` refuses too, as the last line)."""
+    if not _is_authenticated(user):
+        return False
+    community_id = community if isinstance(community, int) else community.pk
+    return Membership.objects.filter(
+        user=user, community_id=community_id, status=MembershipStatus.BANNED
+    ).exists()
+# --- People: profiles and notifications (email & profiles) -------------------------------------
+
+
+def shared_community_ids(viewer: object, person_id: int) -> list[int]:
+    """Ids of communities where both the viewer and the person are active members."""
+    if not _is_authenticated(viewer):
+        return []
+    mine = Membership.objects.filter(user=viewer, status=MembershipStatus.ACTIVE).values("community_id")
+    return list(
+        Membership.objects.filter(
+            user_id=person_id, status=MembershipStatus.ACTIVE, community_id__in=mine
+        ).values_list("community_id", flat=True)
+    )
+
+
+def can_see_profile(viewer: object, person_id: int) -> bool:
+    """A profile exists only for the person and for people sharing an active community with them
+    (anyone else gets 404, so a profile never reveals which private communities someone is in)."""
+    if not _is_authenticated(viewer):
+        return False
+    return viewer.pk == person_id or bool(shared_community_ids(viewer, person_id))
+
+
+def person_for_viewer(viewer: object, handle: str) -> tuple[object, list[int] | None]:
+    """The active person with this handle and the ids of the communities the viewer shares with
+    them (None when viewers look at themselves), or Http404 — for a missing handle, an
+    anonymous viewer and a person with no shared community alike."""
+    from members.models import User
+
+    if not _is_authenticated(viewer):
+        raise Http404
+    person = User.objects.filter(handle__iexact=handle, is_active=True).select_related("profile").first()
+    if person is None:
+        raise Http404
+    if person.pk == viewer.pk:
+        return person, None
+    shared = shared_community_ids(viewer, person.pk)
+    if not shared:
+        raise Http404
+    return person, shared
+
+
+# Kinds that are about the recipient's own standing rather than about content: they may be
+# emailed to someone who is not (or no longer) an active member, without any content excerpt.
+STANDING_NOTICE_KINDS = frozenset({"join_rejected", "moderation"})
+
+
+def notification_still_visible(
+    user: object,
+    *,
+    kind: str,
+    community: Community | None,
+    thread: Thread | None,
+    post: Post | None,
+) -> bool:
+    """May ``user`` be told (by email, now) about this event?
+
+    Re-checked at send time: someone who left or was banned, lost the role a restricted space
+    needs, or whose thread/post was removed since the event hears nothing about it.
+    Notices about the person's own standing (a rejected join request, a moderation notice)
+    only need some membership history with the community, because they reveal nothing new.
+    """
+    if not _is_authenticated(user) or not getattr(user, "is_active", False):
+        return False
+    if community is None:
+        return thread is None and post is None
+    if kind in STANDING_NOTICE_KINDS:
+        if kind == "join_rejected":
+            return (
+                community.visibility != Visibility.SECRET
+                or Membership.objects.filter(user=user, community=community).exists()
+            )
+        return Membership.objects.filter(user=user, community=community).exists()
+    membership = active_membership(user, community)
+    if membership is None:
+        return False
+    if kind == "join_request" and not is_staff(membership):
+        return False  # demoted since: applicants' names and answers are for moderators
+    if thread is not None:
+        if thread.community_id != community.pk or not can_see_space(membership, thread.space):
+            return False
+        if thread.removed_at is not None:
+            return False
+    if post is not None:
+        if post.community_id != community.pk:
+            return False
+        if post.thread.removed_at is not None or not can_see_space(membership, post.thread.space):
+            return False
+        if not (post.status == PostStatus.PUBLISHED and post.removed_at is None):
+            return False
+    return True

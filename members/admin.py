@@ -1,17 +1,38 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from members.models import Invite, JoinRequest, Membership, MembershipEvent, User
+from members.models import (
+    DigestRun,
+    Invite,
+    JoinRequest,
+    Membership,
+    MembershipEvent,
+    MutedMember,
+    NotificationEmail,
+    Profile,
+    User,
+)
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["handle"]
-    list_display = ["handle", "email", "display_name", "is_staff", "is_bot", "is_active"]
+    list_display = [
+        "handle",
+        "email",
+        "display_name",
+        "is_staff",
+        "is_bot",
+        "is_active",
+        "email_undeliverable",
+    ]
     search_fields = ["handle", "email", "display_name"]
-    list_filter = ["is_staff", "is_bot", "is_active"]
+    list_filter = ["is_staff", "is_bot", "is_active", "email_undeliverable"]
+    actions = ["mark_email_undeliverable", "mark_email_deliverable"]
     fieldsets = [
-        (None, {"fields": ["handle", "email", "password"]}),
+        (None, {"fields": ["handle", "email", "email_undeliverable", "password"]}),
         ("Profile", {"fields": ["display_name", "time_zone"]}),
         (
             "Status",
@@ -21,8 +42,57 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["handle", "email", "password1", "password2"]})]
 
+    @admin.action(description="Mark email undeliverable (send them nothing)")
+    def mark_email_undeliverable(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.update(email_undeliverable=True)
+        self.message_user(
+            request, f"{count} address(es) marked undeliverable: no email will be sent to them."
+        )
+
+    @admin.action(description="Mark email deliverable again")
+    def mark_email_deliverable(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.update(email_undeliverable=False)
+        self.message_user(request, f"{count} address(es) marked deliverable.")
+
 
 admin.site.register(Membership)
 admin.site.register(MembershipEvent)
 admin.site.register(Invite)
 admin.site.register(JoinRequest)
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "digest_frequency", "digest_hour", "last_seen_at", "share_email_in_exports"]
+    search_fields = ["user__handle", "user__email"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(NotificationEmail)
+class NotificationEmailAdmin(admin.ModelAdmin):
+    list_display = ["notification_id", "recipient", "status", "reason", "attempts", "created_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["recipient__handle", "recipient__email"]
+    raw_id_fields = ["notification", "recipient", "digest"]
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "period_key",
+        "status",
+        "thread_count",
+        "reply_count",
+        "notification_count",
+        "sent_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["user__handle", "period_key"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(MutedMember)
+class MutedMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "muted_user", "created_at"]
+    raw_id_fields = ["user", "muted_user"]

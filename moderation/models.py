@@ -139,3 +139,22 @@ class AuditLogEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["community", "-created_at"])]
+
+
+class CommunityLimits(models.Model):
+    """Owner-adjustable posting limits of one community (defaults from SECURITY.md).
+
+    A community without a row uses the defaults (see ``moderation.selectors.community_limits``).
+    """
+
+    community = models.OneToOneField(
+        "communities.Community", on_delete=models.CASCADE, related_name="moderation_limits"
+    )
+    post_interval_seconds = models.PositiveIntegerField(default=5)
+    thread_interval_seconds = models.PositiveIntegerField(default=15)
+    new_member_post_interval_seconds = models.PositiveIntegerField(default=30)
+    new_member_thread_interval_seconds = models.PositiveIntegerField(default=120)
+    threads_per_day = models.PositiveIntegerField(default=20)
+    threads_first_day = models.PositiveIntegerField(default=3)
+    # Members count as new for this many days after joining.
+    new_member_days = models.PositiveSmallIntegerField(default=3)

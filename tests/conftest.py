@@ -119,3 +119,29 @@ def make_post(db) -> Callable[..., Post]:
         return post_create(author=author, thread=thread, body_md=body)
 
     return make
+
+
+# --- Rituals (rituals engineer) ------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_ritual(db):
+    """A ritual in the community's General space; keyword arguments override the defaults."""
+    import datetime as dt
+
+    from communities.ritual_services import ritual_create
+
+    def make(community: Community, *, created_by: User | None = None, now=None, **fields):
+        created_by = created_by or Membership.objects.get(community=community, role=Role.OWNER).user
+        fields.setdefault("kind", "wins")
+        fields.setdefault("space", Space.objects.get(community=community, slug="general"))
+        fields.setdefault("title_template", "Weekly wins (week {week})")
+        fields.setdefault("body_template", "What is one small win you had this week, {community}?")
+        fields.setdefault("frequency", "weekly")
+        fields.setdefault("weekday", 4)
+        fields.setdefault("local_time", dt.time(17, 0))
+        fields.setdefault("starts_on", dt.date(2026, 1, 1))
+        now = now or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        return ritual_create(community=community, created_by=created_by, now=now, **fields)
+
+    return make

@@ -39,14 +39,15 @@ def _thread_context(
     paginator = Paginator(
         selectors.thread_posts(thread=thread, membership=membership), selectors.POSTS_PER_PAGE
     )
+    last_read = None
+    level = None
+    if membership is not None:
+        last_read, level, n_posts = selectors.reader_state(membership=membership, thread=thread)
+        paginator.__dict__["count"] = n_posts  # counted in the reader-state query: one query fewer
     page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
     posts = list(page.object_list)
     user_id = membership.user_id if membership else None
     reactions = selectors.reaction_summary([p.pk for p in posts], user_id)
-    last_read = None
-    level = None
-    if membership is not None:
-        last_read, level = selectors.reader_state(user_id=membership.user_id, thread=thread)
     is_staff = access.is_staff(membership)
     rows = []
     for p in posts:
@@ -76,7 +77,6 @@ def _thread_context(
         "is_staff": is_staff,
         "jump_unread": has_unread_elsewhere,
         "can_reply": membership is not None and (not thread.locked or is_staff),
-        "move_spaces": selectors.visible_spaces(acc.community, membership) if is_staff else [],
         # Post URLs built from one reversed prefix: reversing ~5 URLs per post dominated rendering.
         "p_base": _post_base(acc.community.slug),
         "u_base": reverse("profile", args=["x"])[: -len("x/")],
@@ -373,9 +373,20 @@ def thread_subscribe(request: HttpRequest, slug: str, thread_id: int) -> HttpRes
     return redirect(_thread_url(thread))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def thread_moderate(request: HttpRequest, slug: str, thread_id: int, action: str) -> HttpResponse:
     thread, acc = access.thread_for_staff(request.user, slug, thread_id)
+    if request.method == "GET":
+        if action != "move":
+            return HttpResponse("Use the buttons on the thread page.", status=405, content_type="text/plain")
+        form = MoveThreadForm(
+            initial={"space": thread.space_id}, spaces=selectors.visible_spaces(acc.community, acc.membership)
+        )
+        return render(
+            request,
+            "communities/thread_move.html",
+            {"community": acc.community, "access": acc, "thread": thread, "form": form},
+        )
     if action == "pin":
         services.thread_set_pinned(actor=acc.membership, thread=thread, pinned=True)
     elif action == "unpin":
@@ -417,10 +428,20 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
     if request.GET.get("space"):
         space = access.space_for_reader(acc, request.GET["space"])
     qs = selectors.thread_list(community=acc.community, membership=acc.membership, space=space)
-    page = Paginator(qs, selectors.THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    # No COUNT(*): fetch one row more than a page to know whether there is an older page.
+    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    number = max(1, min(number, 10_000))
+    size = selectors.THREADS_PER_PAGE
+    rows = list(qs[(number - 1) * size : number * size + 1])
     return {
-        "thread_page": page,
-        "threads": list(page.object_list),
+        "thread_page": {
+            "number": number,
+            "has_previous": number > 1,
+            "has_next": len(rows) > size,
+            "previous_page_number": number - 1,
+            "next_page_number": number + 1,
+        },
+        "threads": rows[:size],
         "current_space": space,
         "spaces": selectors.visible_spaces(acc.community, acc.membership),
     }

@@ -22,6 +22,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("communities", "0002_initial")]
+    dependencies = [("communities", "0003_rituals_and_onboarding")]
 
     operations = [migrations.RunPython(create_index, drop_index)]
