@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
@@ -76,7 +74,6 @@ def community_create(
 # Everything below belongs to the discussions area. Posts' reply_count/last_post_at always mean
 # "published and not removed" (held and rejected posts are the moderation area's).
 
-DUPLICATE_WINDOW = timedelta(minutes=5)
 NOTIFY_TEXT_TITLE_CHARS = 80
 
 
@@ -180,23 +177,6 @@ def space_delete(*, space: Space) -> None:
     space.delete()
 
 
-def _refuse_duplicate(
-    *, user_id: int, body_md: str, thread: Thread | None, community_id: int, now: object, title: str = ""
-) -> None:
-    """A double click (or a resubmitted form) must not post twice."""
-    qs = Post.objects.filter(
-        author_id=user_id, body_md=body_md, created_at__gte=now - DUPLICATE_WINDOW, removed_at__isnull=True
-    )
-    if thread is not None:
-        qs = qs.filter(thread=thread)
-    else:
-        qs = qs.filter(community_id=community_id, is_opening=True, thread__title=title)
-    if qs.exists():
-        raise ValidationError(
-            "You just posted exactly this. (If you double-clicked, your post is already there.)"
-        )
-
-
 @transaction.atomic
 def thread_create(
     *,
@@ -217,15 +197,6 @@ def thread_create(
     body_md = _validate_body(body_md)
     body_html = render_user_markdown(body_md)
     user_id, staff = _author_fields(author)
-    if isinstance(author, Membership):
-        _refuse_duplicate(
-            user_id=user_id,
-            body_md=body_md,
-            thread=None,
-            community_id=space.community_id,
-            now=now,
-            title=title,
-        )
     decision = moderation_check_post(
         author=author, community_id=space.community_id, body_md=body_md, title=title, is_thread=True, at=at
     )
@@ -270,9 +241,9 @@ def post_create(
     reply_to: Post | None = None,
     at: object = None,
 ) -> Post:
-    """Reply in a thread: refuses locked threads (staff excepted), empty, oversized and
-    duplicate posts; the replier follows the thread; followers, quoted and mentioned people
-    are notified after commit."""
+    """Reply in a thread: refuses locked threads (staff excepted), empty and oversized posts;
+    moderation decides holds, rate limits and identical repeats (a double click); the replier
+    follows the thread; followers, quoted and mentioned people are notified after commit."""
     now = at or timezone.now()
     is_staff_author = isinstance(author, Membership) and author.role in STAFF_ROLES
     # Lock the thread row: concurrent replies update its counters, and a double click
@@ -280,14 +251,9 @@ def post_create(
     locked_thread = Thread.objects.select_for_update().only("pk", "locked", "removed_at").get(pk=thread.pk)
     if locked_thread.locked and not is_staff_author:
         raise ValidationError("This thread is locked: no new replies.")
-    if locked_thread.removed_at is not None:
-        raise ValidationError("This thread was removed.")
     body_md = _validate_body(body_md)
     body_html = render_user_markdown(body_md)
     user_id, staff = _author_fields(author)
-    _refuse_duplicate(
-        user_id=user_id, body_md=body_md, thread=thread, community_id=thread.community_id, now=now
-    )
     if reply_to is not None and (reply_to.thread_id != thread.pk or not reply_to.is_visible):
         reply_to = None
     decision = moderation_check_post(

@@ -59,7 +59,9 @@ def _thread_context(
                 "can_edit": access.can_edit_post(membership, p),
                 "can_restore": access.can_restore_post(membership, p),
                 "can_history": p.edited_at is not None and access.can_see_post_history(membership, p),
-                "show_body": p.removed_at is None or is_staff,
+                "show_body": p.removed_at is None
+                or is_staff
+                or (membership is not None and p.author_id == membership.user_id),
             }
         )
     # Long threads: offer the jump whenever the first unread post may be on another page

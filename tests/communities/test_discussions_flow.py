@@ -43,12 +43,14 @@ def test_member_starts_thread_and_replies(client, member, general_space):
     assert ThreadSubscription.objects.filter(user=member.user, thread=thread, level="following").exists()
 
 
-def test_double_submit_creates_one_post(client, member, thread):
+def test_double_submit_creates_one_post(client, member, thread, settings):
+    settings.RATE_LIMITS_ENABLED = True  # on by default outside tests
     client.force_login(member.user)
     assert client.post(_reply_url(thread), {"body": "Same words"}).status_code == 302
     resp = client.post(_reply_url(thread), {"body": "Same words"})
     assert resp.status_code == 400
-    assert b"You just posted exactly this" in resp.content
+    assert b"You posted exactly this a moment ago" in resp.content
+    assert b"Same words" in resp.content  # the text is kept
     assert Post.objects.filter(thread=thread, body_md="Same words").count() == 1
 
 
