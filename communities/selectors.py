@@ -314,3 +314,14 @@ def visible_notifications(user: User) -> QuerySet[Notification]:
         .select_related("actor", "community")
         .order_by("-created_at", "-id")
     )
+
+
+def directory(user: object, query: str = "") -> QuerySet[Community]:
+    """The directory: public and listed communities, and secret ones the user belongs to,
+    filtered by name or purpose, each with its member count. Paginate it."""
+    ids = directory_communities(user).values("pk")
+    qs = Community.objects.filter(pk__in=ids)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(purpose__icontains=query))
+    return with_member_count(qs).order_by("name", "id")

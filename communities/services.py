@@ -63,6 +63,7 @@ def community_create(
     )
     if community.welcome_message_md:
         community.welcome_message_html = render_user_markdown(community.welcome_message_md)
+    validate_visibility_policy(community.visibility, community.join_policy)
     community.full_clean()
     community.save()
     Space.objects.create(community=community, name="General", slug="general", position=0)
@@ -608,3 +609,71 @@ def post_notify(*, post_id: int, mentions_only: bool = False) -> int:
 def post_url(post: Post) -> str:
     """The post's permalink (redirects to the right page of its thread)."""
     return reverse("post-permalink", args=[post.thread.community.slug, post.pk])
+
+
+# Owner settings editable on the settings page (the slug is fixed: URLs stay stable).
+SETTINGS_FIELDS = (
+    "name",
+    "purpose",
+    "guidelines_md",
+    "visibility",
+    "join_policy",
+    "screening_questions",
+    "time_zone",
+    "allow_member_invites",
+    "moderators_see_dashboard",
+    "rejoin_cooldown_days",
+    "flag_threshold",
+    "hold_first_posts",
+    "transparency_log_enabled",
+    "transparency_show_moderator",
+    "welcome_message_md",
+)
+
+
+def validate_visibility_policy(visibility: str, join_policy: str) -> None:
+    """A secret community is always invite-only (anything else would reveal it)."""
+    from communities.models import JoinPolicy, Visibility
+
+    if visibility == Visibility.SECRET and join_policy != JoinPolicy.INVITE_ONLY:
+        raise ValidationError(
+            "A secret community can only be joined by invite: choose “Invite only”, "
+            "or make the community listed or public."
+        )
+
+
+@transaction.atomic
+def community_update(*, community: Community, actor: User, **changes: object) -> list[str]:
+    """Save owner settings and record what changed in the audit log (same transaction).
+
+    Returns the names of the fields that changed. Markdown is rendered here, once.
+    """
+    from moderation.models import AuditAction, AuditLogEntry
+
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a community setting: {', '.join(sorted(unknown))}")
+    community = Community.objects.select_for_update().get(pk=community.pk)
+    changed = [name for name, value in changes.items() if getattr(community, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(community, name, changes[name])
+    validate_visibility_policy(community.visibility, community.join_policy)
+    if "guidelines_md" in changed:
+        community.guidelines_html = (
+            render_user_markdown(community.guidelines_md) if community.guidelines_md else ""
+        )
+    if "welcome_message_md" in changed:
+        community.welcome_message_html = (
+            render_user_markdown(community.welcome_message_md) if community.welcome_message_md else ""
+        )
+    community.full_clean()
+    community.save()
+    AuditLogEntry.objects.create(
+        community=community,
+        actor=actor,
+        action=AuditAction.SETTINGS_CHANGED,
+        data={"changed": changed},
+    )
+    return changed

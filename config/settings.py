@@ -166,6 +166,8 @@ if not REDIS_URL:
             "data_folder_in": str(_queue_dir),
             "data_folder_out": str(_queue_dir),
             "processed_folder": str(VAR_DIR / "celery" / "processed"),
+            # Exchange tables; by default kombu writes them to ./control in the working directory.
+            "control_folder": str(VAR_DIR / "celery" / "control"),
             "store_processed": False,
         }
     )

@@ -17,13 +17,23 @@ Permission changes take effect on the next request: every call reads the members
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from communities.models import Community, Post, PostStatus, Space, Thread, Visibility
-from members.models import ROLE_RANK, STAFF_ROLES, Membership, MembershipStatus, Role
+from members.models import (
+    ROLE_RANK,
+    STAFF_ROLES,
+    Invite,
+    JoinRequest,
+    JoinRequestStatus,
+    Membership,
+    MembershipStatus,
+    Role,
+)
 
 
 class LoginRequired(Exception):
@@ -68,6 +78,23 @@ class CommunityAccess:
     @property
     def can_see_dashboard(self) -> bool:
         return can_see_dashboard(self.community, self.membership)
+
+    @property
+    def can_manage_roles(self) -> bool:
+        return can_manage_community(self.membership)
+
+    @property
+    def can_review_requests(self) -> bool:
+        return is_staff(self.membership)
+
+    @cached_property
+    def pending_join_requests(self) -> int:
+        """Pending join requests, for the staff's nav badge (one query, only for staff)."""
+        if not self.can_review_requests:
+            return 0
+        return JoinRequest.objects.filter(
+            community_id=self.community.pk, status=JoinRequestStatus.PENDING
+        ).count()
 
 
 # --- Plain predicates (no queries) ---------------------------------------------------------------
@@ -463,6 +490,87 @@ def is_banned(user: object, community: Community | int) -> bool:
     return Membership.objects.filter(
         user=user, community_id=community_id, status=MembershipStatus.BANNED
     ).exists()
+
+
+# --- Membership pages: join, invites, requests, roles ------------------------------------------
+
+
+def can_manage_community(membership: Membership | None) -> bool:
+    """Roles, settings and exports belong to owners."""
+    return (
+        membership is not None
+        and membership.status == MembershipStatus.ACTIVE
+        and membership.role == Role.OWNER
+    )
+
+
+def can_see_all_invites(membership: Membership | None) -> bool:
+    """Owners list and revoke every invite; everyone else only their own."""
+    return can_manage_community(membership)
+
+
+def community_for_joiner(user: object, slug: str) -> CommunityAccess:
+    """Join, apply, pending and withdraw pages: logged-in people who may see the landing page.
+
+    Secret communities are 404 to non-members (they are reachable only through an invite link);
+    anonymous visitors of public and listed ones log in first; banned people get 403.
+    """
+    access = community_landing(user, slug)
+    if not _is_authenticated(user):
+        raise LoginRequired
+    if access.membership is None and is_banned(user, access.community):
+        raise PermissionDenied("You can't join this community.")
+    return access
+
+
+def community_for_invites(user: object, slug: str) -> CommunityAccess:
+    """The invites page: every active member may list (and revoke) their own invites."""
+    return community_for_member(user, slug)
+
+
+def invite_for_manager(user: object, slug: str, invite_id: int) -> tuple[Invite, CommunityAccess]:
+    """An invite the viewer may see and revoke: owners any invite of the community, others only
+    their own. An invite of another community, or somebody else's, is 404."""
+    access = community_for_invites(user, slug)
+    invite = (
+        Invite.objects.select_related("created_by", "community")
+        .filter(pk=invite_id, community_id=access.community.pk)
+        .first()
+    )
+    if invite is None:
+        raise Http404
+    if not can_see_all_invites(access.membership) and invite.created_by_id != access.membership.user_id:
+        raise Http404
+    return invite, access
+
+
+def join_request_for_staff(user: object, slug: str, request_id: int) -> tuple[JoinRequest, CommunityAccess]:
+    """A join request of this community for its moderators and owners (404 if it belongs to
+    another community, 403 for members without the role)."""
+    access = community_for_staff(user, slug)
+    join_request = (
+        JoinRequest.objects.select_related("user", "community")
+        .filter(pk=request_id, community_id=access.community.pk)
+        .first()
+    )
+    if join_request is None:
+        raise Http404
+    return join_request, access
+
+
+def membership_for_owner(user: object, slug: str, membership_id: int) -> tuple[Membership, CommunityAccess]:
+    """An active membership of this community whose role the owner may change."""
+    access = community_for_owner(user, slug)
+    target = (
+        Membership.objects.select_related("user")
+        .filter(pk=membership_id, community_id=access.community.pk, status=MembershipStatus.ACTIVE)
+        .first()
+    )
+    if target is None:
+        raise Http404
+    return target, access
+
+
 # --- People: profiles and notifications (email & profiles) -------------------------------------
 
 

@@ -21,3 +21,29 @@ class AccountAdapter(DefaultAccountAdapter):
 
         invite = Invite.objects.filter(token=token).first()
         return invite is not None and invite.is_usable()
+
+    def _pending_invite_url(self, request: HttpRequest) -> str | None:
+        """Where a visitor who opened an invite link should land after logging in or
+        confirming their email: the accept page, to join with one click."""
+        token = request.session.get(INVITE_SESSION_KEY) if hasattr(request, "session") else None
+        if not token:
+            return None
+        from django.urls import reverse
+
+        from members.models import Invite
+
+        invite = Invite.objects.filter(token=token).first()
+        if invite is None or not invite.is_usable():
+            return None
+        return reverse("invite-accept")
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        return self._pending_invite_url(request) or super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        return self._pending_invite_url(request) or super().get_signup_redirect_url(request)
+
+    def get_email_verification_redirect_url(self, email_address: object) -> str:
+        request = getattr(self, "request", None)
+        url = self._pending_invite_url(request) if request is not None else None
+        return url or super().get_email_verification_redirect_url(email_address)
