@@ -36,9 +36,12 @@ def _thread_context(
     request: HttpRequest, thread: Thread, acc: access.CommunityAccess, page_number: object
 ) -> dict:
     membership = acc.membership
-    paginator = Paginator(
-        selectors.thread_posts(thread=thread, membership=membership), selectors.POSTS_PER_PAGE
+    user_id = membership.user_id if membership else None
+    # Reaction counts come with the posts (annotations): one query for posts and reactions.
+    posts_qs = selectors.with_reaction_counts(
+        selectors.thread_posts(thread=thread, membership=membership), user_id
     )
+    paginator = Paginator(posts_qs, selectors.POSTS_PER_PAGE)
     last_read = None
     level = None
     if membership is not None:
@@ -46,15 +49,13 @@ def _thread_context(
         paginator.__dict__["count"] = n_posts  # counted in the reader-state query: one query fewer
     page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
     posts = list(page.object_list)
-    user_id = membership.user_id if membership else None
-    reactions = selectors.reaction_summary([p.pk for p in posts], user_id)
     is_staff = access.is_staff(membership)
     rows = []
     for p in posts:
         rows.append(
             {
                 "post": p,
-                "reactions": reactions[p.pk],
+                "reactions": selectors.reactions_of(p),
                 "is_new": membership is not None and last_read is not None and p.pk > last_read,
                 "can_edit": access.can_edit_post(membership, p),
                 "can_restore": access.can_restore_post(membership, p),
