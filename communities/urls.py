@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from communities.views import community, search, spaces, threads
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("c/<slug:slug>/spaces/<int:space_id>/delete/", spaces.space_delete, name="space-delete"),
     path("communities/", community.community_directory, name="community-directory"),
     path("communities/new/", community.community_new, name="community-new"),
+    path("", include("communities.urls_export")),
     path("c/<slug:slug>/guidelines/", community.community_guidelines, name="community-guidelines"),
     path("c/<slug:slug>/settings/", community.community_settings, name="community-settings"),
     path("c/<slug:slug>/settings/hand-over/", community.community_hand_over, name="community-hand-over"),

@@ -17,6 +17,15 @@ app.conf.imports = ("communities.ritual_tasks",)
 
 # Beat schedule: apps register nothing themselves; each entry is listed here.
 app.conf.beat_schedule = {
+    # Every hour at :17: delete community archives whose download link has expired, and
+    # leftover import uploads older than a day (communities/export_services.exports_cleanup).
+    "cleanup-expired-exports": {
+        "task": "communities.tasks.cleanup_exports",
+        "schedule": crontab(minute=17),
+    },
+    # Metrics: every 15 minutes, each community whose local midnight has passed since its last
+    # computed day gets that day computed and the 3 days before it refreshed (metrics.tasks).
+    "metrics-compute-due": {"task": "metrics.tasks.compute_due", "schedule": crontab(minute="*/15")},
     # Rituals: every minute, post each due ritual occurrence exactly once (claimed atomically,
     # unique per occurrence) and auto-lock old ritual threads. `expires` drops ticks that queued
     # up while no worker ran: the next tick catches up on its own.

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.AccessMiddleware",
     "members.middleware.LastSeenMiddleware",
+    "metrics.middleware.VisitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -309,6 +310,14 @@ LOGGING = {
 # HSTS preload is a commitment for the whole domain that only its operator can make
 # (SECURE_HSTS_PRELOAD=true); not preloading is not a weakness of this site's configuration.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# --- Exports and imports (communities/archive.py) -------------------------------------------
+# Archives are private files: they live under VAR_DIR, never under MEDIA_ROOT, and are served only
+# through the owner's signed, expiring download link.
+HEARTH_EXPORT_DIR = Path(env_str("HEARTH_EXPORT_DIR", str(VAR_DIR / "exports")))
+HEARTH_IMPORT_DIR = Path(env_str("HEARTH_IMPORT_DIR", str(VAR_DIR / "imports")))
+HEARTH_EXPORT_TTL_HOURS = env_int("HEARTH_EXPORT_TTL_HOURS", 48, minimum=1, maximum=24 * 30)
+HEARTH_IMPORT_MAX_MB = env_int("HEARTH_IMPORT_MAX_MB", 200, minimum=1, maximum=10_000)
 
 if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's default (PBKDF2).

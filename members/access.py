@@ -421,6 +421,46 @@ def can_moderate_thread(membership: Membership | None) -> bool:
     return is_staff(membership)
 
 
+# --- Exports, imports and personal data (communities/export_services.py, members/personal_data.py)
+
+
+def export_for_owner(user: object, slug: str, export_id: int) -> tuple[object, CommunityAccess]:
+    """A community archive job, for the community's owners only; an id of another community is 404."""
+    from communities.models import CommunityExport
+
+    access = community_for_owner(user, slug)
+    export = (
+        CommunityExport.objects.select_related("community")
+        .filter(pk=export_id, community_id=access.community.pk)
+        .first()
+    )
+    if export is None:
+        raise Http404
+    return export, access
+
+
+def require_login(user: object) -> None:
+    """Pages about the visitor's own account (their data, imports they started)."""
+    if not _is_authenticated(user):
+        raise LoginRequired
+
+
+def can_import_community(user: object) -> bool:
+    """Any signed-in person may import an archive into a new community they will own."""
+    return _is_authenticated(user) and bool(getattr(user, "is_active", False))
+
+
+def import_for_requester(user: object, job_id: int) -> object:
+    """An import job, only for the person who started it (others: 404)."""
+    from communities.models import CommunityImport
+
+    require_login(user)
+    job = CommunityImport.objects.select_related("community").filter(pk=job_id, requested_by=user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
 # --- Rituals and onboarding ----------------------------------------------------------------------
 
 

@@ -329,6 +329,27 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
 
 
+class AccountClaim(models.Model):
+    """A one-time link that lets a person take over a placeholder account made by an import.
+
+    An imported community's members who could not be matched to an account here (by verified
+    email) get a placeholder account (no password). The importing owner receives one claim link
+    per placeholder and passes it on; whoever opens it sets an email and password and the
+    placeholder - with its posts, reactions and membership history - becomes their account.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claim")
+    community = models.ForeignKey(
+        "communities.Community", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    def get_absolute_url(self) -> str:
+        return reverse("account-claim", args=[self.token])
+
+
 # --- Profiles, privacy, email preferences ------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import email, invites, join, memberships, notifications, profiles, settings
+from members.views import data, email, invites, join, memberships, notifications, profiles, settings
 
 urlpatterns = [
     path("invite/accept/", invites.invite_accept, name="invite-accept"),
@@ -32,6 +32,10 @@ urlpatterns = [
     path("c/<slug:slug>/invites/", invites.invites_page, name="invites"),
     path("c/<slug:slug>/invites/<int:invite_id>/", invites.invite_detail, name="invite-detail"),
     path("c/<slug:slug>/invites/<int:invite_id>/revoke/", invites.invite_revoke_view, name="invite-revoke"),
+    path("me/data/", data.my_data, name="my-data"),
+    path("me/data/download/", data.my_data_download, name="my-data-download"),
+    path("me/delete/", data.account_delete_view, name="account-delete"),
+    path("claim/<str:token>/", data.claim, name="account-claim"),
     path("u/<str:handle>/mute/", profiles.profile_mute, name="profile-mute"),
     path("u/<str:handle>/unmute/", profiles.profile_unmute, name="profile-unmute"),
     path("settings/", settings.settings_home, name="settings"),

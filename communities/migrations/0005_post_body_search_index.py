@@ -22,6 +22,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("communities", "0003_rituals_and_onboarding")]
+    dependencies = [("communities", "0004_merge_export_jobs_and_rituals")]
 
     operations = [migrations.RunPython(create_index, drop_index)]

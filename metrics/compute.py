@@ -1,0 +1,532 @@
+"""Set-based SQL for the METRICS.md definitions: one function per metric family.
+
+Every function works on one community and one local day ``D``. Local days are turned into UTC
+instants here in Python (``DayWindow``), so the SQL only compares timestamps and integers and
+runs unchanged on PostgreSQL and SQLite. Local-day bucketing that needs the whole history
+(activity, entrants) is materialized per day in ``metrics_activeday`` / ``metrics_entrant``,
+with the day as an integer ordinal so that windows like J+30 … J+36 are integer arithmetic.
+
+Point in time (METRICS.md §1.2): every query only looks at events strictly before the local
+midnight that ends D, and reads history tables (MembershipEvent, PostEvent) rather than current
+state, so a later removal, restore, leave or role change never changes D.
+"""
+
+# S608: the SQL below is assembled only from constant fragments of this module; every value is a
+# bound parameter.
+# ruff: noqa: S608
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+STAFF = "('owner', 'moderator')"
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """Local date D of a community and the UTC instants the metrics need."""
+
+    community_id: int
+    day: date
+    tz: ZoneInfo
+    bots: tuple[int, ...] = ()  # ids of system accounts, ignored everywhere
+
+    def start_of(self, d: date) -> datetime:
+        return datetime.combine(d, time.min, tzinfo=self.tz).astimezone(UTC)
+
+    @property
+    def start(self) -> datetime:
+        return self.start_of(self.day)
+
+    @property
+    def end(self) -> datetime:
+        """The local midnight that ends D (exclusive upper bound of everything)."""
+        return self.start_of(self.day + timedelta(days=1))
+
+    def days_back(self, n: int) -> datetime:
+        """Start of the window "last n days" (n local dates ending on D)."""
+        return self.start_of(self.day - timedelta(days=n - 1))
+
+    @property
+    def ordinal(self) -> int:
+        return self.day.toordinal()
+
+
+def local_date(at: datetime, tz: ZoneInfo) -> date:
+    return at.astimezone(tz).date()
+
+
+# --- SQL helpers ---------------------------------------------------------------------------------
+
+
+def _dt(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _d(value: date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _parse_dt(value: Any) -> datetime:
+    """Raw cursors on SQLite return timestamps as text."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _rows(sql: str, params: dict[str, Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _one(sql: str, params: dict[str, Any]) -> tuple:
+    rows = _rows(sql, params)
+    return rows[0]
+
+
+def _exec(sql: str, params: dict[str, Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def member_at(user_col: str, at_col: str) -> str:
+    """SQL: the person was a member of the community at instant ``at_col`` (needs ``periods``).
+
+    A membership runs from a join (inclusive) to the next leave or ban (exclusive).
+    """
+    return f"""EXISTS (SELECT 1 FROM metrics_memberperiod pr
+        WHERE pr.community_id = %(c)s AND pr.user_id = {user_col}
+          AND pr.start <= {at_col} AND (pr."end" IS NULL OR pr."end" > {at_col}))"""
+
+
+def rebuild_periods(community_id: int) -> None:
+    """Rewrite the community's membership periods. Joins and ends alternate (a join while active
+    and a leave while away are no-ops that write no event), so each join's period ends at the
+    next leave or ban of the same person."""
+    p = {"c": community_id}
+    _exec("DELETE FROM metrics_memberperiod WHERE community_id = %(c)s", p)
+    _exec(
+        """
+        INSERT INTO metrics_memberperiod (community_id, user_id, start, "end")
+        SELECT %(c)s, user_id, at, nxt FROM (
+            SELECT user_id, kind, at, LEAD(at) OVER (PARTITION BY user_id ORDER BY at, id) AS nxt
+              FROM members_membershipevent
+             WHERE community_id = %(c)s AND kind IN ('joined', 'left', 'banned')) mev
+         WHERE kind = 'joined'
+        """,
+        p,
+    )
+
+
+def not_bot(col: str, bots: tuple[int, ...]) -> str:
+    """SQL: ``col`` is a person. Bots are few, so their ids are inlined (integers from the DB)."""
+    if not bots:
+        return f"{col} IS NOT NULL"
+    return f"({col} IS NOT NULL AND {col} NOT IN ({', '.join(str(int(b)) for b in bots)}))"
+
+
+# Common table expressions shared by the queries below.
+#  gone / hist: posts removed at %(end)s according to their removal/restore history, and posts that
+#           have any such history (those without fall back to their current ``removed_at``).
+#  gone_threads / hist_threads: the same for threads, through their opening post.
+REMOVAL_CTE = """
+    pev AS (
+        SELECT pe.post_id, pe.kind, pe.at,
+               ROW_NUMBER() OVER (PARTITION BY pe.post_id ORDER BY pe.at DESC, pe.id DESC) AS rn
+          FROM communities_postevent pe JOIN communities_post pp ON pp.id = pe.post_id
+         WHERE pp.community_id = %(c)s AND pe.kind IN ('removed', 'restored')),
+    hist AS (SELECT DISTINCT post_id FROM pev),
+    gone AS (
+        SELECT post_id FROM (
+            SELECT post_id, kind, ROW_NUMBER() OVER (PARTITION BY post_id ORDER BY at DESC) AS k
+              FROM pev WHERE at < %(end)s) latest
+         WHERE k = 1 AND kind = 'removed'),
+    gone_threads AS (
+        SELECT pp.thread_id FROM gone JOIN communities_post pp ON pp.id = gone.post_id WHERE pp.is_opening),
+    hist_threads AS (
+        SELECT pp.thread_id FROM hist JOIN communities_post pp ON pp.id = hist.post_id WHERE pp.is_opening)"""
+
+
+def with_ctes(*, removals: bool = False) -> str:
+    return "WITH " + REMOVAL_CTE if removals else ""
+
+
+def published_by_end(alias: str) -> str:
+    """SQL: post ``alias`` was published (held posts: approved) before %(end)s."""
+    return f"({alias}.status = 'published' AND COALESCE({alias}.published_at, {alias}.created_at) < %(end)s)"
+
+
+def not_removed(alias: str) -> str:
+    """SQL: post ``alias`` itself is not removed at %(end)s (needs the removal CTEs)."""
+    return f"""({alias}.id NOT IN (SELECT post_id FROM gone)
+        AND NOT ({alias}.removed_at IS NOT NULL AND {alias}.removed_at < %(end)s
+                 AND {alias}.id NOT IN (SELECT post_id FROM hist)))"""
+
+
+def thread_not_removed(thread_id: str) -> str:
+    """SQL: the thread with id ``thread_id`` (its opening post) is not removed at %(end)s."""
+    return f"""({thread_id} NOT IN (SELECT thread_id FROM gone_threads)
+        AND {thread_id} NOT IN (
+            SELECT th.id FROM communities_thread th
+             WHERE th.community_id = %(c)s AND th.removed_at IS NOT NULL AND th.removed_at < %(end)s
+               AND th.id NOT IN (SELECT thread_id FROM hist_threads)))"""
+
+
+def live(post: str) -> str:
+    """SQL: post ``post`` is live at %(end)s: published by then, and neither it nor its thread's
+    opening post removed at the end of D."""
+    return f"({published_by_end(post)} AND {not_removed(post)} AND {thread_not_removed(post + '.thread_id')})"
+
+
+def _base(w: DayWindow) -> dict[str, Any]:
+    return {
+        "c": w.community_id,
+        "start": _dt(w.start),
+        "end": _dt(w.end),
+        "ord": w.ordinal,
+        "day": _d(w.day),
+        "s7": _dt(w.days_back(7)),
+        "s30": _dt(w.days_back(30)),
+    }
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    if num is None or not den:
+        return None
+    return num / den
+
+
+# --- Materialized day tables ---------------------------------------------------------------------
+
+
+def materialize_day(w: DayWindow) -> None:
+    """Rewrite the derived rows of day D: who was active, who entered, who contributed."""
+    p = _base(w)
+    bots = w.bots
+    for table in ("metrics_activeday", "metrics_entrant"):
+        _exec(f"DELETE FROM {table} WHERE community_id = %(c)s AND day = %(ord)s", p)
+    _exec("DELETE FROM metrics_contributorday WHERE community_id = %(c)s AND day = %(day)s", p)
+
+    # Active on D (METRICS.md §2): visits, posts (threads are opening posts), reactions,
+    # invites created, joins — each while a member; bots never.
+    _exec(
+        f"""
+        INSERT INTO metrics_activeday (community_id, user_id, day)
+        SELECT %(c)s, x.user_id, %(ord)s FROM (
+            SELECT p.author_id AS user_id FROM communities_post p
+             WHERE p.community_id = %(c)s AND p.created_at >= %(start)s AND p.created_at < %(end)s
+               AND {member_at("p.author_id", "p.created_at")}
+            UNION
+            SELECT r.user_id FROM communities_reaction r JOIN communities_post rp ON rp.id = r.post_id
+             WHERE rp.community_id = %(c)s AND r.created_at >= %(start)s AND r.created_at < %(end)s
+               AND {member_at("r.user_id", "r.created_at")}
+            UNION
+            SELECT i.created_by_id FROM members_invite i
+             WHERE i.community_id = %(c)s AND i.created_at >= %(start)s AND i.created_at < %(end)s
+               AND {member_at("i.created_by_id", "i.created_at")}
+            UNION
+            SELECT j.user_id FROM members_membershipevent j
+             WHERE j.community_id = %(c)s AND j.kind = 'joined'
+               AND j.at >= %(start)s AND j.at < %(end)s
+            UNION
+            SELECT v.user_id FROM metrics_visit v
+             WHERE v.community_id = %(c)s AND v.day = %(day)s AND {member_at("v.user_id", "v.at")}
+        ) x
+        WHERE {not_bot("x.user_id", bots)}
+        """,
+        p,
+    )
+
+    # New members (§6): first-ever join, with a member (non-staff) role, by a person. Referred when
+    # the invite used was created by a non-staff member (each use of a multi-use link counts).
+    referred = (
+        "i.id IS NOT NULL AND NOT i.created_by_staff"
+        f" AND ({not_bot('i.created_by_id', bots)} OR i.created_by_id IS NULL)"
+    )
+    _exec(
+        f"""
+        INSERT INTO metrics_entrant (community_id, user_id, day, referred, inviter_id)
+        SELECT %(c)s, j.user_id, %(ord)s,
+               CASE WHEN {referred} THEN TRUE ELSE FALSE END,
+               CASE WHEN {referred} THEN i.created_by_id END
+          FROM members_membershipevent j
+          LEFT JOIN members_invite i ON i.id = j.invite_id
+         WHERE j.community_id = %(c)s AND j.kind = 'joined' AND j.at >= %(start)s AND j.at < %(end)s
+           AND {not_bot("j.user_id", bots)} AND j.role NOT IN {STAFF}
+           AND NOT EXISTS (
+               SELECT 1 FROM members_membershipevent j2
+                WHERE j2.community_id = %(c)s AND j2.user_id = j.user_id AND j2.kind = 'joined'
+                  AND (j2.at < j.at OR (j2.at = j.at AND j2.id < j.id)))
+        """,
+        p,
+    )
+
+    # Top contributors / inviters: posts written on D (not rejected) and referred joins on D.
+    _exec(
+        f"""
+        INSERT INTO metrics_contributorday (community_id, user_id, day, posts, referred_joins)
+        SELECT %(c)s, x.user_id, %(day)s, SUM(x.posts), SUM(x.refs) FROM (
+            SELECT p.author_id AS user_id, 1 AS posts, 0 AS refs
+              FROM communities_post p
+             WHERE p.community_id = %(c)s AND p.created_at >= %(start)s AND p.created_at < %(end)s
+               AND p.status <> 'rejected' AND {not_bot("p.author_id", bots)}
+               AND {member_at("p.author_id", "p.created_at")}
+            UNION ALL
+            SELECT e.inviter_id, 0, 1 FROM metrics_entrant e
+             WHERE e.community_id = %(c)s AND e.day = %(ord)s AND e.referred AND e.inviter_id IS NOT NULL
+        ) x GROUP BY x.user_id
+        """,
+        p,
+    )
+
+
+# --- Families --------------------------------------------------------------------------------------
+
+
+def engagement(w: DayWindow, previous_stickiness: Sequence[float | None]) -> dict[str, Any]:
+    """§3. ``previous_stickiness``: stored daily stickiness of D−29 … D−1 (null where mau = 0)."""
+    p = _base(w)
+    dau, wau, mau = _one(
+        """
+        SELECT
+          COUNT(DISTINCT CASE WHEN day = %(ord)s THEN user_id END),
+          COUNT(DISTINCT CASE WHEN day >= %(ord)s - 6 THEN user_id END),
+          COUNT(DISTINCT user_id)
+        FROM metrics_activeday
+        WHERE community_id = %(c)s AND day > %(ord)s - 30 AND day <= %(ord)s
+        """,
+        p,
+    )
+    # Membership and role at the end of D: the latest join/leave/ban/role change before it.
+    members, staff = _one(
+        f"""
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN last.role IN {STAFF} THEN 1 ELSE 0 END), 0) FROM (
+            SELECT e.kind, e.role,
+                   ROW_NUMBER() OVER (PARTITION BY e.user_id ORDER BY e.at DESC, e.id DESC) AS rn
+              FROM members_membershipevent e
+             WHERE e.community_id = %(c)s AND e.at < %(end)s AND e.kind <> 'unbanned'
+               AND {not_bot("e.user_id", w.bots)}
+        ) last
+        WHERE last.rn = 1 AND last.kind IN ('joined', 'role_changed')
+        """,
+        p,
+    )
+    stickiness = ratio(dau, mau)
+    series = [s for s in (*previous_stickiness, stickiness) if s is not None]
+    return {
+        "dau": dau,
+        "wau": wau,
+        "mau": mau,
+        "stickiness": stickiness,
+        "stickiness_avg_30d": (sum(series) / len(series)) if series else None,
+        "members": members,
+        "regular_members": members - staff,
+    }
+
+
+def content(w: DayWindow, mau: int) -> dict[str, Any]:
+    """§4. A held post counts from its approval (``published_at``); approvals are found through
+    their PostEvent so that only the window's posts are read."""
+    p = _base(w)
+    # Two index range scans rather than one OR: posts written in the window, plus the (rare) posts
+    # written earlier whose approval falls in the window.
+    counted = f"""
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN p.author_staff THEN 0 ELSE 1 END), 0)
+          FROM communities_post p
+         WHERE p.community_id = %(c)s AND {{where}}
+           AND COALESCE(p.published_at, p.created_at) >= %(s30)s
+           AND {not_bot("p.author_id", w.bots)}
+           AND {live("p")}
+           AND {member_at("p.author_id", "p.created_at")}
+        """
+    written = _one(
+        with_ctes(removals=True) + counted.format(where="p.created_at >= %(s30)s AND p.created_at < %(end)s"),
+        p,
+    )
+    approved = _one(
+        with_ctes(removals=True)
+        + counted.format(
+            where="""p.created_at < %(s30)s AND p.id IN (
+                SELECT pe.post_id FROM communities_postevent pe
+                 WHERE pe.kind = 'approved' AND pe.at >= %(s30)s AND pe.at < %(end)s)"""
+        ),
+        p,
+    )
+    posts, member_posts = written[0] + approved[0], written[1] + approved[1]
+    return {
+        "posts_30d": posts,
+        "member_posts_30d": member_posts,
+        "posts_per_active_member_30d": ratio(posts, mau),
+        "member_content_share_30d": ratio(member_posts, posts),
+    }
+
+
+def judged_threads(w: DayWindow) -> list[tuple[int, datetime, int, datetime | None]]:
+    """§5. (thread id, created, replies, first reply time) of the threads judged on D."""
+    p = _base(w)
+    p["j0"] = _dt(w.start_of(w.day - timedelta(days=36)))
+    p["j1"] = _dt(w.start_of(w.day - timedelta(days=6)))
+    judged = f"""
+        {with_ctes(removals=True)},
+        judged AS (
+            SELECT t.id, t.created_at, t.author_id
+              FROM communities_thread t
+              JOIN communities_post o ON o.thread_id = t.id AND o.is_opening
+             WHERE t.community_id = %(c)s AND t.kind = 'discussion'
+               AND t.created_at >= %(j0)s AND t.created_at < %(j1)s
+               AND {not_bot("t.author_id", w.bots)}
+               AND {live("o")}
+               AND {member_at("t.author_id", "t.created_at")})"""
+    threads = _rows(judged + " SELECT id, created_at FROM judged", p)
+    # Replies per judged thread, aggregated in SQL, merged with the thread list by id (joining the
+    # two in one statement makes planners nest-loop over every thread × reply).
+    replies = _rows(
+        judged
+        + f"""
+        SELECT r.thread_id, COUNT(*),
+               MIN(CASE WHEN r.author_id <> j.author_id THEN COALESCE(r.published_at, r.created_at) END)
+          FROM communities_post r JOIN judged j ON j.id = r.thread_id
+         WHERE r.community_id = %(c)s AND r.created_at >= %(j0)s AND r.created_at < %(end)s
+           AND NOT r.is_opening AND {not_bot("r.author_id", w.bots)}
+           AND {published_by_end("r")} AND {not_removed("r")}
+           AND {member_at("r.author_id", "r.created_at")}
+         GROUP BY r.thread_id
+        """,
+        p,
+    )
+    by_thread = {r[0]: (int(r[1]), _parse_dt(r[2]) if r[2] is not None else None) for r in replies}
+    return [(t[0], _parse_dt(t[1]), *by_thread.get(t[0], (0, None))) for t in threads]
+
+
+def threads(w: DayWindow) -> dict[str, Any]:
+    judged = judged_threads(w)
+    eligible = len(judged)
+    replies = sum(r[2] for r in judged)
+    waits = [(first - created).total_seconds() / 3600 for _, created, _, first in judged if first]
+    return {
+        "threads_eligible": eligible,
+        "replies_per_thread": ratio(replies, eligible),
+        "no_reply_share": ratio(eligible - len(waits), eligible),
+        # statistics.median: mean of the two middle values for an even count.
+        "ttfr_median_hours": statistics.median(waits) if waits else None,
+    }
+
+
+def growth(w: DayWindow, regular_members: int) -> dict[str, Any]:
+    """§6. Invites: member invites are created by non-staff members (bots excluded)."""
+    p = _base(w)
+    new, referred = _one(
+        """
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN referred THEN 1 ELSE 0 END), 0)
+          FROM metrics_entrant WHERE community_id = %(c)s AND day > %(ord)s - 30 AND day <= %(ord)s
+        """,
+        p,
+    )
+    (invites,) = _one(
+        f"""
+        SELECT COUNT(*) FROM members_invite i
+         WHERE i.community_id = %(c)s AND i.created_at >= %(s30)s AND i.created_at < %(end)s
+           AND NOT i.created_by_staff AND ({not_bot("i.created_by_id", w.bots)} OR i.created_by_id IS NULL)
+        """,
+        p,
+    )
+    return {
+        "new_members_30d": new,
+        "referred_joins_30d": referred,
+        "referral_rate_30d": ratio(referred, new),
+        "invites_sent_30d": invites,
+        "invites_per_member_30d": ratio(invites, regular_members),
+        "invite_conversion_30d": ratio(referred, invites),
+        "k_factor_30d": ratio(referred, regular_members),
+    }
+
+
+def _retained_sql(n: int) -> str:
+    return f"""CASE WHEN EXISTS (
+        SELECT 1 FROM metrics_activeday a
+         WHERE a.community_id = %(c)s AND a.user_id = e.user_id
+           AND a.day >= e.day + {n} AND a.day <= e.day + {n + 6}) THEN 1 ELSE 0 END"""
+
+
+def retention(w: DayWindow) -> dict[str, Any]:
+    """§7 daily headline: entrants with J in D−N−33 … D−N−6, retained if active in J+N … J+N+6."""
+    p = _base(w)
+    out: dict[str, Any] = {}
+    for n in (30, 60, 90):
+        size, kept = _one(
+            f"""
+            SELECT COUNT(*), COALESCE(SUM({_retained_sql(n)}), 0) FROM metrics_entrant e
+             WHERE e.community_id = %(c)s AND e.day >= %(ord)s - {n + 33} AND e.day <= %(ord)s - {n + 6}
+            """,
+            p,
+        )
+        out[f"retention_{n}"] = ratio(kept, size)
+        out[f"retention_{n}_eligible"] = size
+    return out
+
+
+def cohorts(community_id: int, as_of: date) -> list[dict[str, Any]]:
+    """§7 cohort table: ISO weeks (Monday ordinal) of J, with retained counts per bracket; a
+    bracket is null until week start + N + 12 <= as-of (its last member's window has closed)."""
+    p = {"c": community_id, "a": as_of.toordinal()}
+    rows = _rows(
+        f"""
+        SELECT e.day - ((e.day - 1) %% 7) AS week, COUNT(*),
+               SUM({_retained_sql(30)}), SUM({_retained_sql(60)}), SUM({_retained_sql(90)})
+          FROM metrics_entrant e
+         WHERE e.community_id = %(c)s AND e.day <= %(a)s
+         GROUP BY e.day - ((e.day - 1) %% 7)
+         ORDER BY 1
+        """,
+        p,
+    )
+    out = []
+    for week, size, *kept in rows:
+        row: dict[str, Any] = {"week_start": date.fromordinal(int(week)), "size": int(size)}
+        for n, k in zip((30, 60, 90), kept, strict=True):
+            final = int(week) + n + 12 <= p["a"]
+            row[f"retained_{n}"] = int(k) if final else None
+            row[f"retention_{n}"] = ratio(int(k), int(size)) if final else None
+        out.append(row)
+    return out
+
+
+def ritual_threads(w: DayWindow) -> list[tuple[int, str, datetime, int, int]]:
+    """Ritual threads posted in the last 37 days with their replies and distinct participants
+    (people, while members, live at the end of D)."""
+    p = _base(w)
+    p["r0"] = _dt(w.start_of(w.day - timedelta(days=36)))
+    rows = _rows(
+        f"""
+        {with_ctes(removals=True)},
+        rituals AS (
+            SELECT t.id, t.title, t.created_at FROM communities_thread t
+             WHERE t.community_id = %(c)s AND t.kind = 'ritual'
+               AND t.created_at >= %(r0)s AND t.created_at < %(end)s),
+        replies AS (
+            SELECT r.thread_id, r.author_id FROM communities_post r
+              JOIN rituals rt ON rt.id = r.thread_id
+             WHERE NOT r.is_opening AND {not_bot("r.author_id", w.bots)}
+               AND {live("r")} AND {member_at("r.author_id", "r.created_at")})
+        SELECT rt.id, rt.title, rt.created_at, COUNT(rp.thread_id), COUNT(DISTINCT rp.author_id)
+          FROM rituals rt LEFT JOIN replies rp ON rp.thread_id = rt.id
+         GROUP BY rt.id, rt.title, rt.created_at
+        """,
+        p,
+    )
+    return [(r[0], r[1], _parse_dt(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+def day_range(start: date, end: date) -> Iterable[date]:
+    d = start
+    while d <= end:
+        yield d
+        d += timedelta(days=1)
