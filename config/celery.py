@@ -6,7 +6,8 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from celery.schedules import crontab
 from kombu.exceptions import OperationalError
 
@@ -15,13 +16,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 log = logging.getLogger(__name__)
 
 
-class HearthTask(Task):
+class HearthTask(DjangoTask):
     """A task whose publishing never takes a request down with the broker.
 
     If the broker (Redis) is unreachable, the call is recorded in the database
     (``members.DeferredTask``) and re-sent by a periodic sweep once the broker is back, so nothing
     is lost and posting does not hang. Publishing itself is bounded by the short broker timeouts
-    in settings.
+    in settings. (A DjangoTask, so ``delay_on_commit`` is there too.)
     """
 
     def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
