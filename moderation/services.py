@@ -454,6 +454,12 @@ def flags_dismiss(*, actor: Membership, post: Post, reason: str = "") -> Post:
     return post
 
 
+def _enqueue_post_notify(post_id: int) -> None:
+    from communities.tasks import notify_post
+
+    notify_post.delay_on_commit(post_id)
+
+
 @transaction.atomic
 def post_approve(*, actor: Membership, post: Post, reason: str = "") -> Post:
     """Publish a held post: published_at is now; an opening post publishes its thread."""
@@ -480,6 +486,9 @@ def post_approve(*, actor: Membership, post: Post, reason: str = "") -> Post:
             Thread.objects.filter(pk=post.thread_id).update(
                 reply_count=F("reply_count") + 1, last_post_at=now
             )
+        # The same notifications a post published at once sends (followers, quoted, mentioned),
+        # after commit. Only the first approval gets here (a second one is AlreadyHandled).
+        _enqueue_post_notify(post.pk)
     audit(
         community_id=post.community_id,
         actor=actor.user,

@@ -116,3 +116,61 @@ def test_word_filter_page(client, community, moderator, member):
     assert duplicate.status_code == 400 and b"already in the filter" in duplicate.content
     delete = client.post(reverse("mod-word-filter-delete", args=[community.slug, wf.pk]))
     assert delete.status_code == 302 and not WordFilter.objects.exists()
+
+
+def test_approved_held_reply_notifies_followers_quoted_and_mentioned_once(
+    held_community, thread, make_member, moderator, django_capture_on_commit_callbacks
+):
+    from communities.models import SubscriptionLevel
+    from communities.services import thread_subscribe
+    from moderation.services import AlreadyHandled, queue_decide_held
+
+    opener = thread.posts.get()
+    if opener.status == PostStatus.HELD:  # the cast member's own first post waits too
+        post_approve(actor=moderator, post=opener)
+        opener.refresh_from_db()
+    follower = make_member(held_community)
+    thread_subscribe(user_id=follower.user_id, thread=thread, level=SubscriptionLevel.FOLLOWING)
+    mentioned = make_member(held_community)
+    newcomer = make_member(held_community)
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = post_create(
+            author=newcomer, thread=thread, body_md=f"Hello @{mentioned.user.handle}", reply_to=opener
+        )
+    assert reply.status == PostStatus.HELD
+    # Held: nobody but the author hears about it yet.
+    assert not Notification.objects.filter(post=reply).exclude(recipient=newcomer.user).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_decide_held(actor=moderator, post=reply, approve=True)
+    by_recipient = dict(
+        Notification.objects.filter(post=reply)
+        .exclude(recipient=newcomer.user)
+        .values_list("recipient", "kind")
+    )
+    assert by_recipient == {
+        follower.user_id: Notification.Kind.REPLY,
+        mentioned.user_id: Notification.Kind.MENTION,
+        opener.author_id: Notification.Kind.QUOTE,
+    }
+    # A second approval is refused and sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(AlreadyHandled):
+        post_approve(actor=moderator, post=reply)
+    assert Notification.objects.filter(post=reply).exclude(recipient=newcomer.user).count() == 3
+
+
+def test_approved_held_thread_notifies_mentioned(
+    held_community, general_space, make_member, moderator, django_capture_on_commit_callbacks
+):
+    mentioned = make_member(held_community)
+    newcomer = make_member(held_community)
+    with django_capture_on_commit_callbacks(execute=True):
+        thread = thread_create(
+            author=newcomer, space=general_space, title="Hi", body_md=f"Ping @{mentioned.user.handle}"
+        )
+    post = thread.posts.get()
+    assert not Notification.objects.filter(recipient=mentioned.user).exists()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        post_approve(actor=moderator, post=post)
+    assert len(callbacks) >= 1
+    assert Notification.objects.filter(recipient=mentioned.user, post=post, kind="mention").count() == 1
