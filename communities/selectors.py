@@ -22,7 +22,7 @@ from communities.models import (
     ThreadSubscription,
 )
 from members.access import directory_communities, visible_posts_q, visible_spaces_q
-from members.models import Membership, MembershipStatus, Notification, User
+from members.models import Membership, MembershipStatus, MutedMember, Notification, User
 
 
 def with_member_count(qs: QuerySet[Community]) -> QuerySet[Community]:
@@ -89,7 +89,9 @@ def thread_list(
     if space is not None:
         qs = qs.filter(space=space)
     if membership is not None:
-        qs = qs.annotate(
+        # Threads started by members the viewer muted are left out of the list (the same
+        # query; the thread page collapses their posts if reached by a link).
+        qs = qs.exclude(_muted_author(membership.user_id)).annotate(
             unread=Coalesce(_unread_subquery(membership.user_id), Value(0)),
             has_read=Exists(
                 ThreadReadState.objects.filter(user_id=membership.user_id, thread=OuterRef("pk"))
@@ -106,6 +108,18 @@ def thread_posts(*, thread: Thread, membership: Membership | None) -> QuerySet[P
     if visible:  # an empty Q means "everything" (staff); OR-ing it would match nothing extra
         qs = qs.filter(visible | Q(status=PostStatus.PUBLISHED, removed_at__isnull=False))
     return qs.select_related("author", "reply_to", "reply_to__author").order_by("created_at", "id")
+
+
+def _muted_author(user_id: int, author_field: str = "author_id") -> Exists:
+    return Exists(MutedMember.objects.filter(user_id=user_id, muted_user_id=OuterRef(author_field)))
+
+
+def with_muted_authors(qs: QuerySet[Post], user_id: int | None) -> QuerySet[Post]:
+    """Annotate each post with ``by_muted``: its author is someone the viewer muted (the page
+    collapses it behind a "show" toggle). Computed in the posts query itself: no extra query."""
+    if user_id is None:
+        return qs.annotate(by_muted=Value(False))
+    return qs.annotate(by_muted=_muted_author(user_id))
 
 
 def with_reaction_counts(qs: QuerySet[Post], user_id: int | None) -> QuerySet[Post]:

@@ -38,8 +38,10 @@ def _thread_context(
     membership = acc.membership
     user_id = membership.user_id if membership else None
     # Reaction counts come with the posts (annotations): one query for posts and reactions.
-    posts_qs = selectors.with_reaction_counts(
-        selectors.thread_posts(thread=thread, membership=membership), user_id
+    # Posts by members the viewer muted are flagged in the same query and shown collapsed.
+    posts_qs = selectors.with_muted_authors(
+        selectors.with_reaction_counts(selectors.thread_posts(thread=thread, membership=membership), user_id),
+        user_id,
     )
     paginator = Paginator(posts_qs, selectors.POSTS_PER_PAGE)
     last_read = None
