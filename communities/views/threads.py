@@ -14,6 +14,7 @@ from communities import selectors, services
 from communities.forms_discussions import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.models import Post, ReactionKind, SubscriptionLevel, Thread
 from members import access
+from moderation.services import PostingRefused, moderation_check_react
 
 
 def _post_base(slug: str) -> str:
@@ -341,9 +342,15 @@ def post_react(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     if kind not in ReactionKind.values:
         return HttpResponse("Unknown reaction.", status=400, content_type="text/plain")
     try:
+        # Muted members can read but not react (PostingRefused says until when).
+        moderation_check_react(acc.membership)
         services.reaction_toggle(user_id=acc.membership.user_id, post=post, kind=kind)
     except ValidationError as exc:
-        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain")
+        message = " ".join(exc.messages)
+        if request.htmx:
+            status = 403 if isinstance(exc, PostingRefused) else 400
+            return HttpResponse(message, status=status, content_type="text/plain")
+        messages.error(request, message)
     if request.htmx:
         summary = selectors.reaction_summary([post.pk], acc.membership.user_id)[post.pk]
         return render(

@@ -17,4 +17,19 @@
       buttons.forEach(function (b) { b.disabled = true; });
     }, 0);
   });
+  // htmx requests refused with a 4xx (e.g. a muted member reacting): show the server's
+  // plain-text message next to the element instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var elt = event.detail.elt;
+    var xhr = event.detail.xhr;
+    if (!elt || !xhr || xhr.status >= 500) return;
+    var note = elt.nextElementSibling;
+    if (!note || !note.classList.contains("htmx-error")) {
+      note = document.createElement("p");
+      note.className = "flash flash-error htmx-error";
+      note.setAttribute("role", "alert");
+      elt.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = xhr.responseText || "That didn't work. Please try again.";
+  });
 })();
