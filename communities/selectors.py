@@ -22,7 +22,7 @@ from communities.models import (
     ThreadSubscription,
 )
 from members.access import directory_communities, visible_posts_q, visible_spaces_q
-from members.models import Membership, MembershipStatus, MutedMember, Notification, User
+from members.models import ROLE_RANK, Membership, MembershipStatus, MutedMember, Notification, User
 
 
 def with_member_count(qs: QuerySet[Community]) -> QuerySet[Community]:
@@ -339,17 +339,31 @@ class TsVector(Func):
 NOTIFICATIONS_PER_PAGE = 30
 
 
+def visible_notifications_q(user: User) -> Q:
+    """Which of ``user``'s notifications they can still see, as one filter (EXISTS subqueries,
+    no query of its own): notifications not about a thread, and notifications about a thread in
+    a community where they are an active member whose role reaches the thread's space."""
+
+    def member_with(roles: list[str] | None = None) -> Exists:
+        ms = Membership.objects.filter(
+            user_id=user.pk, status=MembershipStatus.ACTIVE, community_id=OuterRef("community_id")
+        )
+        return Exists(ms.filter(role__in=roles) if roles is not None else ms)
+
+    scopes = Q(thread__isnull=True) | (Q(thread__space__min_role="") & member_with())
+    for role, rank in ROLE_RANK.items():
+        reaching = [r.value for r, r_rank in ROLE_RANK.items() if r_rank >= rank]
+        scopes |= Q(thread__space__min_role=role.value) & member_with(reaching)
+    return scopes
+
+
 def visible_notifications(user: User) -> QuerySet[Notification]:
     """The user's notifications about things they can still see: notifications about a thread
-    disappear if they left the community or the thread's space is now above their role."""
-    scopes = Q(thread__isnull=True)
-    for m in Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).only(
-        "community_id", "role", "status"
-    ):
-        scopes |= Q(community_id=m.community_id) & visible_spaces_q(m, prefix="thread__space__")
+    disappear if they left the community or the thread's space is now above their role.
+    The header bell counts the unread ones with the same filter."""
     return (
         Notification.objects.filter(recipient=user)
-        .filter(scopes)
+        .filter(visible_notifications_q(user))
         .select_related("actor", "community")
         .order_by("-created_at", "-id")
     )

@@ -5,11 +5,17 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict:
-    """Site name and the unread-notification count for the header bell (one cheap query)."""
+    """Site name and the unread-notification count for the header bell: one query, counting only
+    what the notifications page shows (``communities.selectors.visible_notifications_q``)."""
     unread = 0
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
+        from communities.selectors import visible_notifications_q
         from members.models import Notification
 
-        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        unread = (
+            Notification.objects.filter(recipient=user, read_at__isnull=True)
+            .filter(visible_notifications_q(user))
+            .count()
+        )
     return {"site_name": settings.SITE_NAME, "unread_notifications": unread}
