@@ -3,6 +3,7 @@ queries."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -183,7 +184,7 @@ class Checklist:
 
 
 def onboarding_checklist(
-    *, membership: Membership | None, intro_url: str, now: datetime | None = None
+    *, membership: Membership | None, intro_url: str | Callable[[], str], now: datetime | None = None
 ) -> Checklist | None:
     """The first-30-days checklist, ticked from real activity; None when it doesn't apply
     (not a member, staff, joined over 30 days ago, or dismissed). Two queries."""
@@ -215,6 +216,8 @@ def onboarding_checklist(
         ritual=Count("pk", filter=Q(is_opening=False, thread__kind=ThreadKind.RITUAL)),
     )
     slug = membership.community.slug
+    if callable(intro_url):  # looked up only when the checklist is shown
+        intro_url = intro_url()
     items = [
         ChecklistItem(
             "guidelines",

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from communities.models import Community, Post, PostStatus, Space, Thread, Visibility
@@ -109,11 +110,14 @@ def active_membership(user: object, community: Community | int) -> Membership | 
     if not _is_authenticated(user):
         return None
     community_id = community if isinstance(community, int) else community.pk
-    return (
+    membership = (
         Membership.objects.filter(user=user, community_id=community_id, status=MembershipStatus.ACTIVE)
         .select_related("user")
         .first()
     )
+    if membership is not None and not isinstance(community, int):
+        membership.community = community  # already loaded: no query when a page asks for it
+    return membership
 
 
 def role_at_least(membership: Membership | None, role: str) -> bool:
@@ -231,8 +235,17 @@ def visible_posts_q(membership: Membership | None) -> Q:
 
 
 def _community_by_slug(slug: str) -> Community:
+    """The community, with its active member count (``active_members``) for the page header
+    computed in the same query."""
+    active = (
+        Membership.objects.filter(community=OuterRef("pk"), status=MembershipStatus.ACTIVE)
+        .order_by()
+        .values("community")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     try:
-        return Community.objects.get(slug=slug)
+        return Community.objects.annotate(active_members=Coalesce(Subquery(active), 0)).get(slug=slug)
     except Community.DoesNotExist:
         raise Http404 from None
 
@@ -383,9 +396,14 @@ def directory_communities(user: object) -> QuerySet[Community]:
 # --- Discussions: spaces, post history, restoring --------------------------------------------------
 
 
-def space_for_reader(access: CommunityAccess, space_slug: str) -> Space:
-    """A space of the community the viewer may see; restricted spaces above them are 404."""
-    space = Space.objects.filter(community=access.community, slug=space_slug).first()
+def space_for_reader(access: CommunityAccess, space_slug: str, spaces: list[Space] | None = None) -> Space:
+    """A space of the community the viewer may see; restricted spaces above them are 404.
+    ``spaces``: the community's spaces already loaded by the page (saves a query)."""
+    if spaces is not None:
+        community_id = access.community.pk
+        space = next((s for s in spaces if s.slug == space_slug and s.community_id == community_id), None)
+    else:
+        space = Space.objects.filter(community=access.community, slug=space_slug).first()
     if space is None or not can_see_space(access.membership, space):
         raise Http404
     return space

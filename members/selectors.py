@@ -182,6 +182,10 @@ def latest_join_request(user: User, community: Community) -> JoinRequest | None:
 
 
 def member_count(community: Community) -> int:
+    """Active members; free when the community came from an access function (annotated)."""
+    annotated = getattr(community, "active_members", None)
+    if annotated is not None:
+        return annotated
     return Membership.objects.filter(community=community, status=MembershipStatus.ACTIVE).count()
 
 

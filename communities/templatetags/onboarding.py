@@ -26,9 +26,11 @@ def onboarding_panel(context: template.Context, community: object, access: Commu
         if no_rituals or no_welcome:
             out["setup"] = {"no_rituals": no_rituals, "no_welcome": no_welcome}
         return out
-    intro = find_introductions_thread(community)
-    out["checklist"] = onboarding_checklist(
-        membership=membership,
-        intro_url=intro.get_absolute_url() if intro else f"/c/{community.slug}/welcome/",
-    )
+
+    def intro_url() -> str:
+        intro = find_introductions_thread(community)
+        return intro.get_absolute_url() if intro else f"/c/{community.slug}/welcome/"
+
+    # The introductions thread is looked up only if the checklist applies (a newcomer).
+    out["checklist"] = onboarding_checklist(membership=membership, intro_url=intro_url)
     return out

@@ -437,8 +437,9 @@ def community_mark_read(request: HttpRequest, slug: str) -> HttpResponse:
 def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> dict:
     """The community home's thread list (used by community_home): filter by space, paginate."""
     space = None
+    spaces = selectors.visible_spaces(acc.community, acc.membership)
     if request.GET.get("space"):
-        space = access.space_for_reader(acc, request.GET["space"])
+        space = access.space_for_reader(acc, request.GET["space"], spaces)
     qs = selectors.thread_list(community=acc.community, membership=acc.membership, space=space)
     # No COUNT(*): fetch one row more than a page to know whether there is an older page.
     number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
@@ -455,5 +456,5 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
         },
         "threads": rows[:size],
         "current_space": space,
-        "spaces": selectors.visible_spaces(acc.community, acc.membership),
+        "spaces": spaces,
     }
