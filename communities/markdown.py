@@ -7,6 +7,7 @@ attributes. Raw HTML in the source is escaped before rendering, so it never reac
 from __future__ import annotations
 
 import re
+import threading
 from functools import partial
 
 import bleach
@@ -120,6 +121,25 @@ def check_renderable(source: str) -> None:
         raise MarkdownTooComplex("This post has too many emphasis markers in a row.")
 
 
+_local = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    """This thread's Markdown instance: building one (loading the extensions) costs more than
+    rendering a typical post, so each thread makes one and ``reset()``s it before every use.
+    Instances aren't thread-safe, hence one per thread."""
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = markdown.Markdown(
+            extensions=[NoRawHtml(), "fenced_code", "tables", "nl2br", "sane_lists"],
+            # Column alignment as the align attribute (the default is a style attribute, which we strip).
+            extension_configs={"tables": {"use_align_attribute": True}},
+            output_format="html",
+        )
+        _local.md = md
+    return md
+
+
 def render_markdown(source: str, *, mention_url: str | None = None) -> str:
     """Render Markdown to sanitized HTML. Call it when content is written, never per view.
 
@@ -127,13 +147,7 @@ def render_markdown(source: str, *, mention_url: str | None = None) -> str:
     ``@handle`` becomes a link with class "mention".
     """
     check_renderable(source)
-    html = markdown.markdown(
-        source,
-        extensions=[NoRawHtml(), "fenced_code", "tables", "nl2br", "sane_lists"],
-        # Column alignment as the align attribute (the default is a style attribute, which we strip).
-        extension_configs={"tables": {"use_align_attribute": True}},
-        output_format="html",
-    )
+    html = _markdown().reset().convert(source)
     if mention_url:
         html = _link_mentions(html, mention_url)
     return _cleaner.clean(html)

@@ -183,3 +183,22 @@ def test_mentions_link_outside_code_only() -> None:
 def test_pathological_input_refused(source: str) -> None:
     with pytest.raises(MarkdownTooComplex):
         check_renderable(source)
+
+
+def test_renderer_is_reused_per_thread_without_leaking_state():
+    import threading
+
+    from communities import markdown as md_module
+
+    first = md_module._markdown()
+    assert md_module._markdown() is first  # built once per thread, not per call
+    # Reference definitions of one post never leak into the next (reset() before each render).
+    assert "https://a.example" in render_markdown("[x]\n\n[x]: https://a.example")
+    assert "https://a.example" not in render_markdown("[x]")
+    # Another thread gets its own instance (Markdown instances are not thread-safe).
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(md_module._markdown()))
+    worker.start()
+    worker.join()
+    assert seen and seen[0] is not first
+    assert render_markdown("**b**") == "<p><strong>b</strong></p>"
