@@ -319,6 +319,12 @@ def engagement(w: DayWindow, previous_stickiness: Sequence[float | None]) -> dic
         """,
         p,
     )
+    return engagement_values(dau, wau, mau, members, staff, previous_stickiness)
+
+
+def engagement_values(
+    dau: int, wau: int, mau: int, members: int, staff: int, previous_stickiness: Sequence[float | None]
+) -> dict[str, Any]:
     stickiness = ratio(dau, mau)
     series = [s for s in (*previous_stickiness, stickiness) if s is not None]
     return {
@@ -457,6 +463,10 @@ def growth(w: DayWindow, regular_members: int) -> dict[str, Any]:
         """,
         p,
     )
+    return growth_values(new, referred, invites, regular_members)
+
+
+def growth_values(new: int, referred: int, invites: int, regular_members: int) -> dict[str, Any]:
     return {
         "new_members_30d": new,
         "referred_joins_30d": referred,
@@ -896,4 +906,127 @@ def judged_threads_span(
         if special:
             judged += judged_threads(span.window(d), only=special)
         out[d] = judged
+    return out
+
+
+def _prefix(deltas: Iterable[tuple[Any, ...]], days: list[date], column: int) -> dict[date, int]:
+    """Running sums of ``row[column]`` over rows ``(ordinal, …)``, read at each of ``days``."""
+    events = sorted((int(r[0]), int(r[column] or 0)) for r in deltas if r[0] is not None)
+    out: dict[date, int] = {}
+    total, i = 0, 0
+    for d in days:
+        o = d.toordinal()
+        while i < len(events) and events[i][0] <= o:
+            total += events[i][1]
+            i += 1
+        out[d] = total
+    return out
+
+
+def engagement_span(span: Span) -> dict[date, tuple[int, int, int, int, int]]:
+    """§3 counts (dau, wau, mau, members, staff) of every day of the span.
+
+    Distinct people over a window from the active days: each active day of a person covers the
+    days up to (not including) their next active day or the end of the window, whichever comes
+    first, so the covers of one person never overlap and plain running sums count them once.
+    Members and staff at the end of D: each membership event holds from its local date until the
+    local date of the person's next event."""
+    p = _span_params(span)
+    days = span.days()
+    active = _rows(
+        """
+        WITH a AS (
+            SELECT day, LEAD(day) OVER (PARTITION BY user_id ORDER BY day) AS nxt
+              FROM metrics_activeday
+             WHERE community_id = %(c)s AND day >= %(lo_ord)s - 29 AND day <= %(hi_ord)s)
+        SELECT ev, SUM(d1), SUM(d7), SUM(d30) FROM (
+            SELECT day AS ev, 1 AS d1, 1 AS d7, 1 AS d30 FROM a
+            UNION ALL
+            SELECT day + 1, -1, 0, 0 FROM a
+            UNION ALL
+            SELECT CASE WHEN nxt IS NOT NULL AND nxt < day + 7 THEN nxt ELSE day + 7 END, 0, -1, 0 FROM a
+            UNION ALL
+            SELECT CASE WHEN nxt IS NOT NULL AND nxt < day + 30 THEN nxt ELSE day + 30 END, 0, 0, -1 FROM a
+        ) x GROUP BY ev
+        """,
+        p,
+    )
+    dau, wau, mau = (_prefix(active, days, k) for k in (1, 2, 3))
+    member_sql = f"""
+        WITH e AS (
+            SELECT e.kind, e.role, {local_day_sql("e.at", span, p)} AS b,
+                   LEAD({local_day_sql("e.at", span, p)})
+                       OVER (PARTITION BY e.user_id ORDER BY e.at, e.id) AS nb
+              FROM members_membershipevent e
+             WHERE e.community_id = %(c)s AND e.at < %(hi)s AND e.kind <> 'unbanned'
+               AND {not_bot("e.user_id", span.bots)})
+        SELECT ev, SUM(m), SUM(s) FROM (
+            SELECT b AS ev, 1 AS m, CASE WHEN role IN {STAFF} THEN 1 ELSE 0 END AS s
+              FROM e WHERE kind IN ('joined', 'role_changed')
+            UNION ALL
+            SELECT nb, -1, CASE WHEN role IN {STAFF} THEN -1 ELSE 0 END
+              FROM e WHERE kind IN ('joined', 'role_changed') AND nb IS NOT NULL
+        ) x GROUP BY ev
+        """
+    membership = _rows(*_sql(member_sql, p))
+    members, staff = _prefix(membership, days, 1), _prefix(membership, days, 2)
+    return {d: (dau[d], wau[d], mau[d], members[d], staff[d]) for d in days}
+
+
+def growth_span(span: Span) -> dict[date, tuple[int, int, int]]:
+    """§6 counts (new members, referred joins, member invites) over each day's last 30 days."""
+    p = _span_params(span)
+    p["lo30"] = _dt(span.start_of(span.first - timedelta(days=29)))
+    entrants = _rows(
+        """
+        SELECT day, COUNT(*), SUM(CASE WHEN referred THEN 1 ELSE 0 END) FROM metrics_entrant
+         WHERE community_id = %(c)s AND day > %(lo_ord)s - 30 AND day <= %(hi_ord)s GROUP BY day
+        """,
+        p,
+    )
+    invites = _rows(
+        *_sql(
+            f"""
+        SELECT {local_day_sql("i.created_at", span, p)}, COUNT(*) FROM members_invite i
+         WHERE i.community_id = %(c)s AND i.created_at >= %(lo30)s AND i.created_at < %(hi)s
+           AND NOT i.created_by_staff AND ({not_bot("i.created_by_id", span.bots)} OR i.created_by_id IS NULL)
+         GROUP BY 1
+        """,
+            p,
+        )
+    )
+    out: dict[date, tuple[int, int, int]] = {}
+    for d in span.days():
+        o = d.toordinal()
+        new = sum(int(n) for day, n, _ in entrants if o - 30 < day <= o)
+        referred = sum(int(r or 0) for day, _, r in entrants if o - 30 < day <= o)
+        sent = sum(int(n) for day, n in invites if o - 30 < day <= o)
+        out[d] = (new, referred, sent)
+    return out
+
+
+def retention_span(span: Span) -> dict[date, dict[str, Any]]:
+    """§7 daily headline of every day of the span: entrants are grouped by J with their retained
+    counts, and each day pools the 28 join dates its window allows."""
+    p = _span_params(span)
+    rows = _rows(
+        f"""
+        SELECT e.day, COUNT(*), SUM({_retained_sql(30)}), SUM({_retained_sql(60)}), SUM({_retained_sql(90)})
+          FROM metrics_entrant e
+         WHERE e.community_id = %(c)s AND e.day >= %(lo_ord)s - 123 AND e.day <= %(hi_ord)s - 36
+         GROUP BY e.day
+        """,
+        p,
+    )
+    out: dict[date, dict[str, Any]] = {}
+    for d in span.days():
+        o = d.toordinal()
+        values: dict[str, Any] = {}
+        for k, n in enumerate((30, 60, 90), start=2):
+            pooled = [r for r in rows if o - n - 33 <= r[0] <= o - n - 6]
+            size = sum(int(r[1]) for r in pooled)
+            kept = sum(int(r[k] or 0) for r in pooled)
+            values[f"retention_{n}"] = ratio(kept, size)
+            values[f"retention_{n}_eligible"] = size
+        out[d] = values
     return out

@@ -124,6 +124,9 @@ def _compute_span(
         special = compute.special_threads(community.pk)
         posts = compute.content_span(span, special)
         judged = compute.judged_threads_span(span, special)
+        engaged = compute.engagement_span(span)
+        grown = compute.growth_span(span)
+        retained = compute.retention_span(span)
         for day in days:
             w = span.window(day)
             previous = list(
@@ -132,11 +135,11 @@ def _compute_span(
                 ).values_list("stickiness", flat=True)
             )
             values: dict = {}
-            values.update(compute.engagement(w, previous))
+            values.update(compute.engagement_values(*engaged[day], previous))
             values.update(compute.content_values(*posts[day], values["mau"]))
             values.update(compute.thread_values(judged[day]))
-            values.update(compute.growth(w, values["regular_members"]))
-            values.update(compute.retention(w))
+            values.update(compute.growth_values(*grown[day], values["regular_members"]))
+            values.update(retained[day])
             DailySnapshot.objects.update_or_create(
                 community_id=community.pk,
                 day=day,
