@@ -643,7 +643,9 @@ def local_day_sql(col: str, span: Span, params: dict[str, Any]) -> str:
     if connection.vendor == "postgresql":
         shifted = f"({col} + ({offset}) * INTERVAL '1 second') AT TIME ZONE 'UTC'"
         return f"(CAST({shifted} AS date) - DATE '0001-01-01' + 1)"
-    return f"CAST(julianday(date({col}, ({offset}) || ' seconds')) - 1721424.5 AS INTEGER)"
+    # SQLite's date functions round to milliseconds; offsets and midnights are whole seconds, so
+    # truncating the stored text to the second first keeps 23:59:59.9999 on its own day.
+    return f"CAST(julianday(date(substr({col}, 1, 19), ({offset}) || ' seconds')) - 1721424.5 AS INTEGER)"
 
 
 def date_ordinal_sql(col: str) -> str:
