@@ -780,9 +780,10 @@ def special_threads(community_id: int) -> tuple[int, ...]:
     rows = _rows(
         """
         SELECT p.thread_id FROM communities_post p
-         WHERE p.community_id = %(c)s AND (p.removed_at IS NOT NULL OR p.id IN (
-               SELECT pe.post_id FROM communities_postevent pe
-                WHERE pe.kind IN ('removed', 'restored', 'approved')))
+         WHERE p.community_id = %(c)s AND p.removed_at IS NOT NULL
+        UNION
+        SELECT p.thread_id FROM communities_postevent pe JOIN communities_post p ON p.id = pe.post_id
+         WHERE pe.kind IN ('removed', 'restored', 'approved') AND p.community_id = %(c)s
         UNION
         SELECT t.id FROM communities_thread t WHERE t.community_id = %(c)s AND t.removed_at IS NOT NULL
         """,
