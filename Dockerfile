@@ -7,6 +7,12 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 ENV PATH="/opt/venv/bin:$PATH" HEARTH_VAR_DIR=/data
-RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput && mkdir -p /data
+# Collect with the production storage (DEBUG off) so whitenoise finds its manifest at run time;
+# the throwaway key exists only for this build step.
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-build-only python manage.py collectstatic --noinput \
+    && useradd --create-home --uid 10001 hearth \
+    && mkdir -p /data/media \
+    && chown -R hearth /data
+USER hearth
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30", "--access-logfile", "-"]

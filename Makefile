@@ -20,16 +20,10 @@ setup: $(VENV)/.synced
 
 # The embedded default: SQLite, no Redis, a Celery worker with embedded beat on kombu's
 # filesystem transport (so rituals, metrics and digests run while the site is up).
+# config/embedded.py migrates, seeds the demo once (idempotent), starts worker and web server,
+# and stops both on Ctrl-C or SIGTERM.
 run: setup
-	@export DJANGO_DEBUG=true CELERY_TASK_ALWAYS_EAGER=false; \
-	$(PY) manage.py migrate --noinput && \
-	$(PY) manage.py seed_demo && \
-	{ $(VENV)/bin/celery -A config worker --beat --pool=solo --loglevel=INFO \
-	    --schedule=var/celerybeat-schedule > var/worker.log 2>&1 & echo $$! > var/worker.pid; } && \
-	trap 'kill $$(cat var/worker.pid) 2>/dev/null; rm -f var/worker.pid' EXIT INT TERM; \
-	echo "Embedded worker + beat running (log: var/worker.log)."; \
-	echo "Hearth is starting on http://$(HOST):$(PORT)/"; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m config.embedded --host $(HOST) --port $(PORT)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -130,6 +130,8 @@ def render_markdown(source: str, *, mention_url: str | None = None) -> str:
     html = markdown.markdown(
         source,
         extensions=[NoRawHtml(), "fenced_code", "tables", "nl2br", "sane_lists"],
+        # Column alignment as the align attribute (the default is a style attribute, which we strip).
+        extension_configs={"tables": {"use_align_attribute": True}},
         output_format="html",
     )
     if mention_url:

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from communities.selectors import home_communities
+from config import heartbeat
 
 
 @require_GET
@@ -69,11 +70,18 @@ def _broker() -> None:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check(_db), "cache": _check(_cache), "broker": _check(_broker)}
     ok = all(c["ok"] for c in checks.values())
+    beat = heartbeat.last()
     body = {
         "status": "ok" if ok else "degraded",
         "database": {**checks["database"], "vendor": settings.DB_VENDOR},
         "cache": {**checks["cache"], "backend": "redis" if settings.REDIS_URL else "local-memory"},
         "broker": {**checks["broker"], "transport": "redis" if settings.REDIS_URL else "filesystem"},
+        # Informational: a worker records a heartbeat every minute (config.tasks.heartbeat).
+        "worker": {
+            "last_heartbeat": beat["at"] if beat else None,
+            "age_seconds": heartbeat.age_seconds(beat) if beat else None,
+            "hostname": beat.get("hostname") if beat else None,
+        },
     }
     # The database is essential; cache and broker problems degrade but do not take the site down.
     return JsonResponse(body, status=200 if checks["database"]["ok"] else 503)

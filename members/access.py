@@ -380,6 +380,47 @@ def directory_communities(user: object) -> QuerySet[Community]:
     return Community.objects.filter(q).distinct()
 
 
+# --- Discussions: spaces, post history, restoring --------------------------------------------------
+
+
+def space_for_reader(access: CommunityAccess, space_slug: str) -> Space:
+    """A space of the community the viewer may see; restricted spaces above them are 404."""
+    space = Space.objects.filter(community=access.community, slug=space_slug).first()
+    if space is None or not can_see_space(access.membership, space):
+        raise Http404
+    return space
+
+
+def space_for_staff(user: object, slug: str, space_id: int) -> tuple[Space, CommunityAccess]:
+    """Spaces are managed by owners and moderators; ids are checked against the community."""
+    access = community_for_staff(user, slug)
+    space = Space.objects.filter(community=access.community, pk=space_id).first()
+    if space is None:
+        raise Http404
+    return space, access
+
+
+def can_see_post_history(membership: Membership | None, post: Post) -> bool:
+    """Revision history: the post's author and the community's staff."""
+    return is_staff(membership) or (
+        membership is not None and membership.is_active and post.author_id == membership.user_id
+    )
+
+
+def can_restore_post(membership: Membership | None, post: Post) -> bool:
+    """Removed posts are restored by staff (owners for posts by staff, as with removal)."""
+    if post.removed_at is None or not is_staff(membership):
+        return False
+    if membership.role == Role.OWNER or not post.author_staff:
+        return True
+    return post.author_id == membership.user_id
+
+
+def can_moderate_thread(membership: Membership | None) -> bool:
+    """Pin, lock and move threads."""
+    return is_staff(membership)
+
+
 # --- Exports, imports and personal data (communities/export_services.py, members/personal_data.py)
 
 

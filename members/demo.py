@@ -3,7 +3,7 @@
 attribution), a revoked link, and pending join requests with answers.
 
 ``seed(stdout)`` is idempotent: a community that already has the demo invites is left alone.
-Demo people log in with their handle and ``hearth-demo-123``.
+Demo people log in with their handle and the demo password (communities.demo_data.DEMO_PASSWORD).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TextIO
 
 from django.db import transaction
 
+from communities.demo_data import DEMO_PASSWORD  # one password for every demo account
 from communities.models import Community, JoinPolicy, Visibility
 from communities.services import community_create
 from members.models import Invite, JoinRequest, Membership, MembershipStatus, Role, User
@@ -23,7 +24,6 @@ from members.services import (
     membership_join,
 )
 
-DEMO_PASSWORD = "hearth-demo-123"  # noqa: S105 - demo accounts only
 MARKER = "demo: welcome link"
 
 # (visibility, join policy) -> a community to create when the base demo has none of that kind.

@@ -541,3 +541,15 @@ class DigestRun(models.Model):
             models.UniqueConstraint(fields=["user", "period_key"], name="digestrun_user_period_unique")
         ]
         indexes = [models.Index(fields=["user", "-covered_until"])]
+class DeferredTask(models.Model):
+    """A Celery task call that could not reach the broker; re-sent by a periodic sweep."""
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_name} (deferred {self.created_at:%Y-%m-%d %H:%M})"

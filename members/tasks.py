@@ -8,6 +8,7 @@ from datetime import datetime
 from celery import shared_task
 
 from members import services_digest, services_email
+from members.deferred import republish_deferred
 
 # Transient SMTP trouble (connection refused, timeouts, 4xx) is retried with exponential
 # backoff: ~30 s, 60 s, 120 s ... capped at an hour, six times. Permanent failures are recorded
@@ -35,3 +36,9 @@ def send_digest(user_id: int, period_key: str, now_iso: str) -> None:
 def dispatch_digests() -> int:
     """Every 15 minutes (config/celery.py): queue the digests that are due."""
     return services_digest.digests_dispatch()
+
+
+@shared_task(ignore_result=True)
+def republish_deferred_tasks() -> int:
+    """Every minute (config/celery.py): re-send task calls deferred while the broker was down."""
+    return republish_deferred()

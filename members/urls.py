@@ -1,11 +1,16 @@
 from django.urls import path
 
-from members.views import data, email, invites, join, memberships, profiles, settings
+from members.views import data, email, invites, join, memberships, notifications, profiles, settings
 
 urlpatterns = [
     path("invite/accept/", invites.invite_accept, name="invite-accept"),
     path("invite/<str:token>/", invites.invite_landing, name="invite-landing"),
     path("u/<str:handle>/", profiles.profile, name="profile"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notification_mark_read, name="notifications-mark-read"),
+    path(
+        "notifications/<int:notification_id>/open/", notifications.notification_open, name="notification-open"
+    ),
     # Community-scoped membership pages.
     path("c/<slug:slug>/members/", memberships.members_list, name="members-list"),
     path("c/<slug:slug>/members/<int:membership_id>/role/", memberships.member_role, name="member-role"),

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from django.db import transaction
 
+from communities.demo_data import DEMO_PASSWORD  # one password for every demo account
 from communities.models import Community, Post, PostStatus, Thread, Visibility
 from members.models import JoinRequest, JoinRequestStatus, Membership, MembershipStatus, Role, User
 from members.services import membership_join
@@ -17,7 +18,6 @@ from moderation.models import Flag, WordFilter
 from moderation.services import flag_create, member_warn, word_filter_add
 
 MARKER_PHRASE = "buy followers"
-DEMO_PASSWORD = "hearth-demo-123"  # noqa: S105 - demo accounts only
 
 
 def _user(handle: str, name: str) -> User:

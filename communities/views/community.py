@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.forms import CommunityCreateForm, CommunitySettingsForm, DirectorySearchForm, HandOverForm
-from communities.models import Thread
 from communities.selectors import directory
 from communities.services import community_create, community_update
+from communities.views.threads import thread_list_context
 from members import access
 from members.selectors import active_member_by_handle, join_state, member_count
 from members.services import MembershipError, membership_hand_over
@@ -71,17 +71,10 @@ def community_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def community_home(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_landing(request.user, slug)
-    threads = []
+    ctx: dict = {"threads": []}
     if acc.can_read:
-        threads = list(
-            Thread.objects.filter(community=acc.community, removed_at__isnull=True)
-            .filter(access.visible_spaces_q(acc.membership, prefix="space__"))
-            .select_related("space", "author")
-            .order_by("-pinned", "-last_post_at")[:50]
-        )
-    return render(
-        request, "communities/home.html", _community_context(request, acc, threads=threads, nav="home")
-    )
+        ctx.update(thread_list_context(request, acc))
+    return render(request, "communities/home.html", _community_context(request, acc, nav="home", **ctx))
 
 
 @require_GET
