@@ -707,8 +707,10 @@ def materialize_span(span: Span) -> None:
                AND {member_at("p.author_id", "p.created_at")}
             UNION ALL
             SELECT r.user_id, {local_day_sql("r.created_at", span, p)}
-              FROM communities_reaction r JOIN communities_post rp ON rp.id = r.post_id
-             WHERE rp.community_id = %(c)s AND {in_span("r.created_at")}
+              -- CROSS JOIN: SQLite then reads the span's reactions by time instead of every
+              -- post of the community (PostgreSQL plans it as the inner join it is).
+              FROM communities_reaction r CROSS JOIN communities_post rp
+             WHERE rp.id = r.post_id AND rp.community_id = %(c)s AND {in_span("r.created_at")}
                AND {member_at("r.user_id", "r.created_at")}
             UNION ALL
             SELECT i.created_by_id, {local_day_sql("i.created_at", span, p)} FROM members_invite i
