@@ -1,8 +1,11 @@
 """Set-based SQL for the METRICS.md definitions: one function per metric family.
 
-Every function works on one community and one local day ``D``. Local days are turned into UTC
-instants here in Python (``DayWindow``), so the SQL only compares timestamps and integers and
-runs unchanged on PostgreSQL and SQLite. Local-day bucketing that needs the whole history
+The functions at the top work on one community and one local day ``D`` (``DayWindow``) and are
+the plain reading of the definitions; the ``*_span`` functions at the bottom compute a run of
+consecutive days at once (``Span``) and are what the jobs use: they give the same values (see
+tests/metrics/test_hand_computed.py) in a few queries per run instead of a dozen per day. Local
+days are turned into UTC instants here in Python, so the SQL only compares timestamps and
+integers and runs unchanged on PostgreSQL and SQLite. Local-day bucketing that needs the whole history
 (activity, entrants) is materialized per day in ``metrics_activeday`` / ``metrics_entrant``,
 with the day as an integer ordinal so that windows like J+30 … J+36 are integer arithmetic.
 
