@@ -19,6 +19,7 @@ state, so a later removal, restore, leave or role change never changes D.
 # ruff: noqa: S608
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -599,7 +600,8 @@ class Span:
 BUCKET_MARGIN_DAYS = 400
 
 
-def _utc_offsets(tz: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime | None, int]]:
+@functools.lru_cache(maxsize=64)
+def _utc_offsets(tz: ZoneInfo, lo: datetime, hi: datetime) -> tuple[tuple[datetime | None, int], ...]:
     """The time zone's UTC offset (seconds) as pieces ``(until, offset)`` covering ``lo`` … ``hi``;
     the last piece has ``until`` None. Transitions are found to the second."""
 
@@ -620,7 +622,7 @@ def _utc_offsets(tz: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetim
             current = off(b)
         t = n
     pieces.append((None, current))
-    return pieces
+    return tuple(pieces)
 
 
 def local_day_sql(col: str, span: Span, params: dict[str, Any]) -> str:
