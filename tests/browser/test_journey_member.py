@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from communities.models import Post, Reaction
 from communities.services import post_create
@@ -101,9 +102,7 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     # 7. React to Ines's opening post.
     opening = other.posts.order_by("id").first()
     page.locator(f"#reactions-{opening.pk} button").first.click()
-    page.wait_for_function(
-        f"document.querySelector('#reactions-{opening.pk} button[aria-pressed=true]') !== null"
-    )
+    expect(page.locator(f"#reactions-{opening.pk} button[aria-pressed=true]")).to_have_count(1)
     assert Reaction.objects.filter(post=opening, user=rosa).count() == 1
     j.snapshot("reacted")
 
