@@ -4,8 +4,6 @@ both in the audit log; the muted author's composer says they are muted."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -34,7 +32,7 @@ def test_moderator_journey(journey, make_community, make_member, make_user, make
         join_policy="approval",
         screening_questions=["What brings you here?", "Which city are you in?"],
     )
-    mod = make_member(community, role=Role.MODERATOR, user=make_user("mira"))
+    make_member(community, role=Role.MODERATOR, user=make_user("mira"))
     troll = make_member(community, user=make_user("trent"))
     thread = make_thread(make_member(community), title="Favourite late-night snacks")
     bad = make_post(troll, thread, "Buy cheap watches at spam.example, best prices!!!")
