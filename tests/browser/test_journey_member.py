@@ -33,7 +33,7 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
 
     # 1. The invite link, logged out.
     page.goto(f"/invite/{invite.token}/")
-    assert page.get_by_role("heading", name="You're invited to Garden Friends").is_visible()
+    expect(page.get_by_role("heading", name="You're invited to Garden Friends")).to_be_visible()
     j.snapshot("invite landing")
 
     # 2. Sign up from the invite; confirm the email from the outbox.
@@ -44,17 +44,16 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     page.locator("input[name=password2]").fill(PASSWORD)
     j.snapshot("sign up")
     page.locator("main form button[type=submit]").last.click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/"))
     assert len(mailoutbox) == 1
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mailoutbox[0].body).group(0)
     page.goto(link)
     j.snapshot("confirm email")
     page.locator("main form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/confirm-email/" not in url)
 
-    # 3. Back on the invite: accept it and land in the community as a member.
-    if "/invite/accept/" not in page.url:
-        page.goto("/invite/accept/")
+    # 3. Confirming the email leads back to the invite: accept it and land in the community as a member.
+    assert page.url.endswith("/invite/accept/")
     j.snapshot("accept invite")
     page.get_by_role("button", name="Accept and join Garden Friends").click()
     page.wait_for_url(re.compile(r"/c/garden/"))
@@ -74,11 +73,10 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
 
     # 5. Introduce yourself in the introductions thread.
     page.locator("main").get_by_role("link", name="Introduce yourself").first.click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/c/garden/t/\d+"))
     page.locator("textarea[name=body]").fill("Hi, I'm Rosa. I grow herbs on a balcony.")
     page.locator("form.composer").get_by_role("button", name="Post reply").click()
-    page.wait_for_load_state()
-    assert page.get_by_text("I grow herbs on a balcony.").is_visible()
+    expect(page.get_by_text("I grow herbs on a balcony.")).to_be_visible()
     j.snapshot("introduced")
 
     # 6. Reply in another thread with Markdown: a quote, bold, a link and a mention.
@@ -89,13 +87,13 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     )
     page.locator("textarea[name=body]").fill(body)
     page.locator("form.composer").get_by_role("button", name="Post reply").click()
-    page.wait_for_load_state()
+    expect(page.locator("article strong", has_text="Cherry tomatoes")).to_be_visible()
     reply = Post.objects.filter(thread=other, author=rosa).get()
     article = page.locator(f"#post-{reply.pk}")
-    assert article.locator("blockquote").is_visible()
-    assert article.locator("strong", has_text="Cherry tomatoes").is_visible()
-    assert article.locator("a[href='https://example.org/pots']").is_visible()
-    assert article.locator(f"a[href='/u/{ines.user.handle}/']").is_visible()
+    expect(article.locator("blockquote")).to_be_visible()
+    expect(article.locator("strong", has_text="Cherry tomatoes")).to_be_visible()
+    expect(article.locator("a[href='https://example.org/pots']")).to_be_visible()
+    expect(article.locator(f"a[href='/u/{ines.user.handle}/']")).to_be_visible()
     assert Notification.objects.filter(recipient=ines.user, actor=rosa).exists()
     j.snapshot("markdown reply")
 
@@ -110,9 +108,9 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     post_create(author=ines, thread=other, body_md="Welcome @rosa, and thank you!")
     page.reload()
     bell = page.get_by_role("link", name=re.compile(r"^Notifications: \d+ unread"))
-    assert bell.is_visible()
+    expect(bell).to_be_visible()
     bell.click()
     page.wait_for_url(re.compile(r"/notifications/"))
-    assert page.get_by_text(re.compile(r"Ines")).first.is_visible()
+    expect(page.get_by_text(re.compile(r"Ines")).first).to_be_visible()
     j.snapshot("notification from ines")
     j.assert_clean()

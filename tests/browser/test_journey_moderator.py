@@ -21,8 +21,7 @@ def log_in(page, handle: str) -> None:
     page.locator("input[name=login]").fill(handle)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("main form button[type=submit]").last.click()
-    page.wait_for_load_state()
-    assert page.get_by_role("button", name="Log out").is_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def test_moderator_journey(journey, make_community, make_member, make_user, make_thread, make_post):
@@ -58,15 +57,15 @@ def test_moderator_journey(journey, make_community, make_member, make_user, make
     page.goto("/c/owls/mod/")
     queue = page.locator("main")
     flag_item = page.locator("li.queue-flag")
-    assert flag_item.get_by_text("Buy cheap watches").is_visible()
+    expect(flag_item.get_by_text("Buy cheap watches")).to_be_visible()
     flags = flag_item.get_by_role("list", name="Flags")
     assert flags.get_by_text("Spam").count() == 2
-    assert flags.get_by_text("Other").is_visible()
-    assert flags.get_by_text("Advertising again").is_visible()
+    expect(flags.get_by_text("Other")).to_be_visible()
+    expect(flags.get_by_text("Advertising again")).to_be_visible()
     join_item = page.locator("li.queue-join")
-    assert join_item.get_by_text("What brings you here?").is_visible()
-    assert join_item.get_by_text("I work nights and love it").is_visible()
-    assert queue.get_by_text("Valparaíso").is_visible()
+    expect(join_item.get_by_text("What brings you here?")).to_be_visible()
+    expect(join_item.get_by_text("I work nights and love it")).to_be_visible()
+    expect(queue.get_by_text("Valparaíso")).to_be_visible()
     j.snapshot("review queue")
 
     # Hide the post and mute its author for 3 days, in the same step.
@@ -92,11 +91,11 @@ def test_moderator_journey(journey, make_community, make_member, make_user, make
     # The audit log shows all three actions.
     page.goto("/c/owls/mod/log/")
     log = page.locator("main table")
-    assert log.get_by_text("Hid a post").is_visible()
-    assert log.get_by_text("Muted a member").is_visible()
-    assert log.get_by_text("Approved a join request").is_visible()
-    assert log.get_by_text("@trent").first.is_visible()
-    assert log.get_by_text("@paz").first.is_visible()
+    expect(log.get_by_text("Hid a post")).to_be_visible()
+    expect(log.get_by_text("Muted a member")).to_be_visible()
+    expect(log.get_by_text("Approved a join request")).to_be_visible()
+    expect(log.get_by_text("@trent").first).to_be_visible()
+    expect(log.get_by_text("@paz").first).to_be_visible()
     assert set(AuditLogEntry.objects.filter(community=community).values_list("action", flat=True)) >= {
         AuditAction.POST_HIDDEN,
         AuditAction.MUTED,
@@ -111,6 +110,6 @@ def test_moderator_journey(journey, make_community, make_member, make_user, make
     log_in(t.page, "trent")
     t.page.goto(thread.get_absolute_url())
     notice = t.page.get_by_role("status").filter(has_text="You are muted until")
-    assert notice.is_visible()
+    expect(notice).to_be_visible()
     t.snapshot("muted author thread")
     t.assert_clean()

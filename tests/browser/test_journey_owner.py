@@ -93,7 +93,7 @@ def test_owner_journey(journey, make_user, make_member, make_thread, make_post):
     ritual = Ritual.objects.get(community=community)
     assert ritual.title_template
     title = re.compile(re.escape(ritual.title_template[:20]))
-    assert page.get_by_role("heading", name=title).first.is_visible()
+    expect(page.get_by_role("heading", name=title).first).to_be_visible()
     j.snapshot("ritual created")
 
     # The dashboard, with a few weeks of precomputed snapshots.
@@ -101,7 +101,7 @@ def test_owner_journey(journey, make_user, make_member, make_thread, make_post):
     page.goto("/c/sourdough/")
     page.get_by_role("link", name="Dashboard").click()
     page.wait_for_url(re.compile(r"/c/sourdough/dashboard/"))
-    assert page.get_by_role("heading", name="Health dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Health dashboard")).to_be_visible()
     assert page.locator("main svg").count() > 0
     j.snapshot("dashboard")
 
