@@ -159,6 +159,7 @@ def test_extension_hook_calls_existing_modules_only(monkeypatch):
 def test_default_extension_list_is_the_agreed_contract():
     assert seed_demo.EXTENSION_MODULES == [
         "members.demo",
+        "members.demo_profiles",
         "communities.demo_discussions",
         "communities.demo_rituals",
         "moderation.demo",
