@@ -72,17 +72,35 @@ class ActiveDay(models.Model):
     ``day`` is the proleptic ordinal (``date.toordinal()``) so that windows such as
     "J+30 … J+36" are plain integer arithmetic on both PostgreSQL and SQLite.
     Rewritten for a day whenever that day is computed.
+
+    The largest derived table (one row per active person per day), written in bulk by backfills,
+    so it carries only the indexes its readers need: (community, day, user) for windows of days
+    and (user, community, day) for one person's days, which also serves the user foreign key.
+    No database-level foreign key constraints (Django still cascades deletions): checking two
+    constraints per row at commit doubled the cost of writing a year.
     """
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     day = models.IntegerField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["community", "day", "user"], name="activeday_unique"),
         ]
-        indexes = [models.Index(fields=["community", "user", "day"], name="activeday_user_day")]
+        indexes = [models.Index(fields=["user", "community", "day"], name="activeday_person_day")]
 
 
 class MemberPeriod(models.Model):
@@ -189,10 +207,21 @@ class RetentionCohort(models.Model):
 
 
 class ContributorDay(models.Model):
-    """Per person per day: posts written and referred joins brought in (top contributors/inviters)."""
+    """Per person per day: posts written and referred joins brought in (top contributors/inviters).
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    Derived and written in bulk like ActiveDay: no database-level foreign key constraints, and the
+    community is served by the unique (community, day, user) index."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     day = models.DateField()
     posts = models.IntegerField(default=0)
     referred_joins = models.IntegerField(default=0)

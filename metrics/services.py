@@ -86,8 +86,31 @@ def _wipe(community_id: int) -> None:
         model.objects.filter(community_id=community_id).delete()
 
 
-def _compute_one_day(community: Community, day: date, bots: tuple[int, ...]) -> DailySnapshot:
-    """Compute and store day D of one community, in one transaction (caller ensures earlier days)."""
+# Days computed together in one transaction: the day tables and the post and thread families are
+# computed for the whole chunk at once (see ``compute.Span``); the progress callback still reports
+# every day.
+CHUNK_DAYS = 61
+
+
+def _chunks(days: list[date]) -> list[list[date]]:
+    """Runs of consecutive days, at most CHUNK_DAYS long."""
+    out: list[list[date]] = []
+    for day in days:
+        if out and day - out[-1][-1] == timedelta(days=1) and len(out[-1]) < CHUNK_DAYS:
+            out[-1].append(day)
+        else:
+            out.append([day])
+    return out
+
+
+def _compute_span(
+    community: Community,
+    days: list[date],
+    bots: tuple[int, ...],
+    report: Callable[[date], None] | None = None,
+) -> None:
+    """Compute and store the consecutive days ``days`` of one community in one transaction (the
+    caller ensures earlier days). Each day is overwritten whole, so this is idempotent."""
     with transaction.atomic():
         # Serialize concurrent computations of the same community (a no-op lock on SQLite, whose
         # writers are serialized anyway).
@@ -96,38 +119,48 @@ def _compute_one_day(community: Community, day: date, bots: tuple[int, ...]) -> 
             # These are short analytical queries: JIT compilation costs more than it saves.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        w = compute.DayWindow(community.pk, day, community.tz, bots)
-        compute.materialize_day(w)
-        previous = list(
-            DailySnapshot.objects.filter(
-                community_id=community.pk, day__gte=day - timedelta(days=29), day__lt=day
-            ).values_list("stickiness", flat=True)
-        )
-        values: dict = {}
-        values.update(compute.engagement(w, previous))
-        values.update(compute.content(w, values["mau"]))
-        values.update(compute.threads(w))
-        values.update(compute.growth(w, values["regular_members"]))
-        values.update(compute.retention(w))
-        snapshot, _ = DailySnapshot.objects.update_or_create(
-            community_id=community.pk,
-            day=day,
-            defaults={**values, "time_zone": community.time_zone, "computed_at": timezone.now()},
-        )
-        rituals = compute.ritual_threads(w)
-        RitualSnapshot.objects.filter(thread_id__in=[r[0] for r in rituals]).delete()
-        RitualSnapshot.objects.bulk_create(
-            RitualSnapshot(
-                community_id=community.pk,
-                thread_id=tid,
-                title=title[:200],
-                day=compute.local_date(created, community.tz),
-                replies=replies,
-                participants=people,
+        span = compute.Span(community.pk, days[0], days[-1], community.tz, bots)
+        compute.materialize_span(span)
+        special = compute.special_threads(community.pk)
+        posts = compute.content_span(span, special)
+        judged = compute.judged_threads_span(span, special)
+        engaged = compute.engagement_span(span)
+        grown = compute.growth_span(span)
+        retained = compute.retention_span(span)
+        for day in days:
+            w = span.window(day)
+            previous = list(
+                DailySnapshot.objects.filter(
+                    community_id=community.pk, day__gte=day - timedelta(days=29), day__lt=day
+                ).values_list("stickiness", flat=True)
             )
-            for tid, title, created, replies, people in rituals
-        )
-    return snapshot
+            values: dict = {}
+            values.update(compute.engagement_values(*engaged[day], previous))
+            values.update(compute.content_values(*posts[day], values["mau"]))
+            values.update(compute.thread_values(judged[day]))
+            values.update(compute.growth_values(*grown[day], values["regular_members"]))
+            values.update(retained[day])
+            DailySnapshot.objects.update_or_create(
+                community_id=community.pk,
+                day=day,
+                defaults={**values, "time_zone": community.time_zone, "computed_at": timezone.now()},
+            )
+            rituals = compute.ritual_threads(w)
+            RitualSnapshot.objects.filter(thread_id__in=[r[0] for r in rituals]).delete()
+            RitualSnapshot.objects.bulk_create(
+                RitualSnapshot(
+                    community_id=community.pk,
+                    thread_id=tid,
+                    title=title[:200],
+                    day=compute.local_date(created, community.tz),
+                    replies=replies,
+                    participants=people,
+                )
+                for tid, title, created, replies, people in rituals
+            )
+    if report:
+        for day in days:
+            report(day)
 
 
 @transaction.atomic
@@ -182,10 +215,15 @@ def metrics_compute_range(
     with transaction.atomic():
         Community.objects.select_for_update().filter(pk=community.pk).values_list("pk").first()
         compute.rebuild_periods(community.pk)
-    for i, day in enumerate(days, 1):
-        _compute_one_day(community, day, bots)
+    done_count = [0]
+
+    def report(day: date) -> None:
+        done_count[0] += 1
         if progress:
-            progress(i, len(days), day)
+            progress(done_count[0], len(days), day)
+
+    for chunk in _chunks(days):
+        _compute_span(community, chunk, bots, report)
     cohorts_refresh(community_id=community_id)
     return len(days)
 

@@ -136,6 +136,12 @@ class Journey:
 
 @pytest.fixture
 def journey(browser, live_server, axe_source) -> Iterator[Callable[[str], Journey]]:
+    # The database is flushed between transactional tests but the cache is not: allauth's
+    # per-address limits (one confirmation email per address every few minutes) and our rate
+    # counters would otherwise leak from one journey into the next.
+    from django.core.cache import cache
+
+    cache.clear()
     opened: list[Journey] = []
 
     def open_journey(name: str) -> Journey:

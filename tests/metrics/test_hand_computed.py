@@ -439,3 +439,101 @@ def test_changing_the_time_zone_recomputes_history(hand):
     # In UTC, E joined (04:30 UTC) and B replied on 11-03, not 11-02.
     assert _values(c, D1)["dau"] == 0
     assert _values(c, date(2025, 11, 3))["dau"] == 2
+
+
+# --- The range computation agrees with the one-day reference ---------------------------------------
+#
+# Backfills compute runs of days at once (metrics.compute.Span); the per-day functions are the
+# plain reading of METRICS.md. Every key of every day, and the derived day tables, must be equal,
+# whatever the chunk size (chunk boundaries here fall on the DST day and around removals).
+
+
+def _reference_day_by_day(c) -> tuple[dict, set]:
+    from metrics import compute
+
+    services._wipe(c.pk)
+    compute.rebuild_periods(c.pk)
+    bots = tuple(User.objects.filter(is_bot=True).values_list("pk", flat=True))
+    out, stickiness = {}, []
+    day = date(2025, 9, 1)
+    while day <= D2:
+        w = compute.DayWindow(c.pk, day, c.tz, bots)
+        compute.materialize_day(w)
+        v: dict = {}
+        v.update(compute.engagement(w, stickiness[-29:]))
+        v.update(compute.content(w, v["mau"]))
+        v.update(compute.threads(w))
+        v.update(compute.growth(w, v["regular_members"]))
+        v.update(compute.retention(w))
+        stickiness.append(v["stickiness"])
+        out[day] = {k: v[k] for k in METRIC_KEYS}
+        day = date.fromordinal(day.toordinal() + 1)
+    return out, _day_tables(c)
+
+
+def _day_tables(c) -> set:
+    from metrics.models import ActiveDay, ContributorDay, Entrant
+
+    return (
+        {("active", *r) for r in ActiveDay.objects.filter(community=c).values_list("user_id", "day")}
+        | {
+            ("entrant", *r)
+            for r in Entrant.objects.filter(community=c).values_list("user_id", "day", "referred")
+        }
+        | {
+            ("contrib", *r)
+            for r in ContributorDay.objects.filter(community=c).values_list(
+                "user_id", "day", "posts", "referred_joins"
+            )
+        }
+    )
+
+
+@pytest.mark.parametrize("chunk", [services.CHUNK_DAYS, 4, 1])
+def test_range_computation_matches_the_one_day_reference(hand, monkeypatch, chunk):
+    c = hand["community"]
+    reference, reference_tables = _reference_day_by_day(c)
+    services._wipe(c.pk)
+    monkeypatch.setattr(services, "CHUNK_DAYS", chunk)
+    assert _backfill(c) == 101
+    backfilled = {s.day: s.values() for s in DailySnapshot.objects.filter(community=c)}
+    assert backfilled == reference
+    assert _day_tables(c) == reference_tables
+    assert backfilled[D1]["dau"] == 2  # not vacuous: the hand values are in there
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/New_York", "America/Santiago", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Apia"]
+)
+def test_local_day_sql_matches_python_around_offset_changes(db, make_user, make_community, zone):
+    """``local_day_sql`` buckets timestamps by local date on both databases, exactly at DST
+    transitions (Santiago's fall at midnight, Lord Howe's half hour, Apia's 2011 dateline jump is
+    outside the range and its later DST changes inside)."""
+    from django.db import connection
+
+    from metrics import compute
+
+    tz = ZoneInfo(zone)
+    community = make_community(time_zone=zone)
+    user = make_user("clock")
+    first, last = date(2021, 1, 1), date(2021, 12, 31)
+    span = compute.Span(community.pk, first, last, tz)
+    lo = span.start_of(first) - timezone.timedelta(days=3)
+    instants = []
+    for until, _ in compute._utc_offsets(tz, lo, span.start_of(last)):
+        if until is not None:
+            instants += [until + timezone.timedelta(seconds=s) for s in (-3601, -1, 0, 1, 3600)]
+    instants += [span.start_of(first + timezone.timedelta(days=k)) for k in range(0, 365, 7)]
+    instants += [i - timezone.timedelta(microseconds=1) for i in instants[-20:]]
+    for k, at in enumerate(instants):
+        day = date(2000, 1, 1) + timezone.timedelta(days=k)  # any distinct date: only ``at`` is read
+        Visit.objects.create(user=user, community=community, day=day, at=at)
+    params: dict = {"c": community.pk}
+    bucket = compute.local_day_sql("v.at", span, params)
+    sql = f"SELECT v.at, {bucket} FROM metrics_visit v WHERE community_id = %(c)s"  # noqa: S608 - constant
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {k: v for k, v in params.items() if not k.startswith("_")})
+        rows = cursor.fetchall()
+    assert len(rows) == len(instants) > 50
+    for at, ordinal in rows:
+        assert int(ordinal) == compute._parse_dt(at).astimezone(tz).date().toordinal(), at
