@@ -4,6 +4,7 @@ notification task is recorded as a DeferredTask, and once Redis is back the swee
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 
 import pytest
 from django.core.cache import cache
@@ -79,3 +80,29 @@ def test_pages_render_and_posting_is_deferred_while_redis_is_down(
         assert r.llen(queue) == pending  # the messages really reached Redis
     finally:
         r.delete(queue)
+
+
+def test_dashboard_shows_last_snapshot_and_its_time_while_redis_is_down(
+    broker_down, client, community, owner
+):
+    _require_redis()
+    from datetime import datetime
+
+    from metrics.models import DailySnapshot
+    from metrics.services import last_complete_day
+
+    computed = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    DailySnapshot.objects.create(
+        community=community,
+        day=last_complete_day(community),
+        time_zone=community.time_zone,
+        computed_at=computed,
+        dau=3,
+        wau=5,
+        mau=9,
+        members=12,
+    )
+    client.force_login(owner.user)
+    response = client.get(reverse("metrics-dashboard", args=[community.slug]))
+    assert response.status_code == 200
+    assert "Computed 4 Mar 2026, 05:06 UTC" in response.content.decode()
