@@ -25,17 +25,17 @@ def _point_broker_at(url: str, **conf: object) -> None:
     app.conf.broker_url = url
     for key, value in conf.items():
         app.conf[key] = value
-    # Drop the pooled connections and producers (as Celery does after a fork) so the next
-    # publish connects to the new URL.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # Forget the app's pool and producers (as Celery does after a fork) so the next publish
+    # connects to the new URL. kombu keeps one pool per broker URL, so the real broker's pool is
+    # found again, open, when the URL is restored: never close it here.
+    app._pool = None
     app.amqp._producer_pool = None
 
 
 @pytest.fixture
 def broker_down(settings):
     """The cache and the Celery broker on a closed port, eager off; restored afterwards."""
+    _require_redis()  # skip (SQLite leg) or FAIL (Redis unreachable) before touching anything
     real_url = app.conf.broker_url
     saved = {
         "task_always_eager": app.conf.task_always_eager,
