@@ -2,7 +2,7 @@
 
 Loopback only, at most 60 seconds of load. Usage (from the project root):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hearth_load REDIS_URL=redis://127.0.0.1:6379/10 \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hearth_load REDIS_URL=redis://127.0.0.1:6379/12 \
         .venv/bin/python bench/load.py [--seconds 60] [--members 20]
 
 It creates (or resets) the database, seeds a community, starts gunicorn on 127.0.0.1, and runs
@@ -55,6 +55,18 @@ def _env() -> dict[str, str]:
         }
     )
     return env
+
+
+def _create_database(url: str) -> None:
+    """CREATE DATABASE for DATABASE_URL's name if it does not exist (seeding is idempotent)."""
+    import psycopg
+
+    parsed = urllib.parse.urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = urllib.parse.urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -128,11 +140,15 @@ class Member(threading.Thread):
 
     def run(self) -> None:
         _, html = self._request("login_page", "/accounts/login/")
-        self._request(
+        status, _ = self._request(
             "login",
             "/accounts/login/",
             {"csrfmiddlewaretoken": self._csrf(html), "login": f"load{self.index}", "password": PASSWORD},
         )
+        if status != 302:  # allauth redirects after a successful login
+            with self.lock:
+                self.results["login_failed"].append((status, 0.0))
+            return
         n = 0
         next_post = time.monotonic() + 1 + (self.index % 5)
         while time.monotonic() < self.deadline:
@@ -141,9 +157,17 @@ class Member(threading.Thread):
             thread_url = self.thread_urls[(self.index + n) % len(self.thread_urls)]
             status, html = self._request("thread_page", thread_url)
             if time.monotonic() >= next_post and status == 200:
-                form = re.search(r'<form[^>]+action="([^"]+)"[^>]*>(?:(?!</form>).)*?name="body"', html, re.S)
-                if form:
-                    action = form.group(1).replace("&amp;", "&")
+                # The composer: <form method="post" action="/c/<slug>/t/<id>/reply/"> with <textarea name="body">
+                form = re.search(
+                    r'<form[^>]+action="(/c/[^"]+/t/\d+/reply/)"[^>]*>(?:(?!</form>).)*?name="body"',
+                    html,
+                    re.S,
+                )
+                if form is None:
+                    with self.lock:
+                        self.results["no_composer"].append((0, 0.0))
+                else:
+                    action = form.group(1)
                     status, _ = self._request(
                         "reply_post",
                         action,
@@ -152,7 +176,7 @@ class Member(threading.Thread):
                             "body": f"load reply {self.index}-{n} {secrets.token_hex(4)}",
                         },
                     )
-                    if status in {200, 201, 302, 303}:
+                    if status in {302, 303}:  # saved: redirected to the new post (else the form again)
                         self.accepted += 1
                 next_post = time.monotonic() + 6.5  # stay under 1 post / 5 s per member
 
@@ -181,6 +205,7 @@ def main() -> int:
         print("Set DATABASE_URL (PostgreSQL) and REDIS_URL.", file=sys.stderr)
         return 2
     env = _env()
+    _create_database(os.environ["DATABASE_URL"])
     _manage(env, "migrate", "--noinput", "-v0")
     _manage(env, "collectstatic", "--noinput", "-v0")
     seed = SEED.replace("PASSWORD", repr(PASSWORD)).replace("range(N)", f"range({args.members})")
@@ -188,6 +213,7 @@ def main() -> int:
 
     import django
 
+    sys.path.insert(0, str(ROOT))  # run as a script from bench/: make the project importable
     os.environ.update(
         {k: v for k, v in env.items() if k not in os.environ or k.startswith(("DJANGO", "HEARTH"))}
     )
@@ -247,7 +273,17 @@ def main() -> int:
             f"{sum(1 for s, _ in rows if s >= 500):>6}"
         )
     print(f"replies accepted by the server: {accepted}; posts stored: {after - before}; 5xx: {errors}")
-    ok = errors == 0 and accepted == after - before and accepted > 0
+    refused = sum(1 for s, _ in results.get("reply_post", []) if s not in {302, 303})
+    print(
+        f"replies refused (e.g. 429 rate limit): {refused}; logins failed: {len(results.get('login_failed', []))}"
+    )
+    ok = (
+        errors == 0
+        and accepted == after - before
+        and accepted > 0
+        and not results.get("login_failed")
+        and not results.get("no_composer")
+    )
     print("RESULT:", "ok" if ok else "FAILED")
     return 0 if ok else 1
 

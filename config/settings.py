@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.admin_ratelimit.AdminLoginRateLimitMiddleware",
     "members.middleware.AccessMiddleware",
     "members.middleware.LastSeenMiddleware",
     "metrics.middleware.VisitMiddleware",
@@ -290,6 +291,8 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("HEARTH_BEHIND_PROXY", False):
     # One trusted reverse proxy in front: trust its X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Also decides the client IP for per-IP rate limits (config/clientip.py): behind the proxy, the
+# rightmost X-Forwarded-For entry; otherwise REMOTE_ADDR, and X-Forwarded-For is ignored.
 HEARTH_BEHIND_PROXY = env_bool("HEARTH_BEHIND_PROXY", False)
 
 CONTENT_SECURITY_POLICY = {

@@ -11,6 +11,12 @@ INVITE_SESSION_KEY = "hearth_invite_token"
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's per-IP rate limits use the same client IP as Hearth's own limits."""
+        from config.clientip import client_ip
+
+        return client_ip(request)
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         if not settings.HEARTH_INVITE_ONLY_SIGNUP:
             return True

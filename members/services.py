@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -347,6 +348,14 @@ class InviteError(Exception):
     """An invite can't be created or used (message is shown to the person)."""
 
 
+class InviteLimitReached(InviteError):
+    """Over the daily invite limit; ``retry_after`` is seconds until the next invite is allowed."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 @transaction.atomic
 def invite_create(
     *,
@@ -366,13 +375,25 @@ def invite_create(
         raise InviteError("An invite needs at least one use (leave it empty for unlimited).")
     if expires_at is not None and expires_at <= now:
         raise InviteError("The expiry must be in the future.")
-    recent = Invite.objects.filter(
-        community_id=membership.community_id,
-        created_by_id=membership.user_id,
-        created_at__gt=now - timedelta(days=1),
-    ).count()
-    if recent >= INVITES_PER_DAY:
-        raise InviteError(f"You can create {INVITES_PER_DAY} invites a day here. Try again tomorrow.")
+    # Counted in the database (shared by every process): the last 24 hours, a sliding window.
+    recent = list(
+        Invite.objects.filter(
+            community_id=membership.community_id,
+            created_by_id=membership.user_id,
+            created_at__gt=now - timedelta(days=1),
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:INVITES_PER_DAY]
+    )
+    if len(recent) >= INVITES_PER_DAY:
+        from moderation.ratelimit import describe_wait
+
+        retry_after = math.ceil((recent[-1] + timedelta(days=1) - now).total_seconds())
+        raise InviteLimitReached(
+            f"You can create {INVITES_PER_DAY} invites a day here. "
+            f"You can create another {describe_wait(max(1, retry_after))}.",
+            retry_after=retry_after,
+        )
     return Invite.objects.create(
         community_id=membership.community_id,
         created_by_id=membership.user_id,

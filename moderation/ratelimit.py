@@ -94,6 +94,18 @@ def once(name: str, identity: str, window: int, *, message: str) -> None:
         raise RateLimited(message.format(when=describe_wait(retry_after)), retry_after=retry_after)
 
 
+def check_once(name: str, identity: str, window: int, *, message: str) -> None:
+    """Like :func:`once` but only looks: raises if the thing was recorded, records nothing."""
+    if not enabled():
+        return
+    started = cache.get(_key(name, identity))
+    if started is None:
+        return
+    retry_after = math.ceil(started + window - time.time())
+    if retry_after > 0:
+        raise RateLimited(message.format(when=describe_wait(retry_after)), retry_after=retry_after)
+
+
 def reset(name: str, identity: str) -> None:
     key = _key(name, identity)
     cache.delete_many([f"{key}:start", f"{key}:n", key])

@@ -157,28 +157,21 @@ def _phrase_matches(phrase: str, text: str) -> bool:
 def _check_rate_limits(
     membership: Membership, *, community: Community, body_md: str, is_thread: bool
 ) -> None:
+    """Order matters: a refused attempt must not use up a later limit. An identical repeat is
+    looked for first (a double submit says so), then the interval is counted (refused: nothing
+    else is recorded, so sending the same text after the wait works), then the text is recorded
+    and the daily thread cap counted."""
     limits = community_limits(community)
     now = timezone.now()
     age = now - membership.joined_at
     is_new = age < timedelta(days=limits.new_member_days)
     ident = f"{community.pk}:{membership.user_id}"
-    ratelimit.once(
-        "same-post",
-        f"{ident}:{ratelimit.digest(body_md)}",
-        IDENTICAL_POST_WINDOW,
-        message="You posted exactly this a moment ago. You can post the same text again {when}.",
+    same_message = "You posted exactly this a moment ago. You can post the same text again {when}."
+    ratelimit.check_once(
+        "same-post", f"{ident}:{ratelimit.digest(body_md)}", IDENTICAL_POST_WINDOW, message=same_message
     )
     if is_thread:
         interval = limits.new_member_thread_interval_seconds if is_new else limits.thread_interval_seconds
-        first_day = age < timedelta(days=1)
-        per_day = limits.threads_first_day if first_day else limits.threads_per_day
-        ratelimit.hit(
-            ratelimit.Limit("thread-day", per_day, 24 * 3600),
-            ident,
-            message=f"You can start {per_day} thread{'s' if per_day != 1 else ''} a day here"
-            + (" on your first day" if first_day else "")
-            + ". You can start another {when}.",
-        )
         name = "thread"
     else:
         interval = limits.new_member_post_interval_seconds if is_new else limits.post_interval_seconds
@@ -190,6 +183,19 @@ def _check_rate_limits(
             message="You're posting faster than this community allows"
             + (" for new members" if is_new else "")
             + ". You can post again {when}.",
+        )
+    ratelimit.once(
+        "same-post", f"{ident}:{ratelimit.digest(body_md)}", IDENTICAL_POST_WINDOW, message=same_message
+    )
+    if is_thread:
+        first_day = age < timedelta(days=1)
+        per_day = limits.threads_first_day if first_day else limits.threads_per_day
+        ratelimit.hit(
+            ratelimit.Limit("thread-day", per_day, 24 * 3600),
+            ident,
+            message=f"You can start {per_day} thread{'s' if per_day != 1 else ''} a day here"
+            + (" on your first day" if first_day else "")
+            + ". You can start another {when}.",
         )
 
 

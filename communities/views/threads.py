@@ -14,6 +14,7 @@ from communities import selectors, services
 from communities.forms_discussions import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.models import Post, ReactionKind, SubscriptionLevel, Thread
 from members import access
+from moderation.ratelimit import RateLimited
 from moderation.services import PostingRefused, moderation_check_react
 
 
@@ -24,6 +25,21 @@ def _post_base(slug: str) -> str:
 
 def _errors(exc: ValidationError) -> list[str]:
     return list(exc.messages)
+
+
+def _limited(request: HttpRequest, exc: RateLimited) -> HttpResponse | None:
+    """htmx/JSON callers get 429 + Retry-After; plain form posts get None (the form is re-rendered
+    with the message, keeping the text, also with 429 + Retry-After)."""
+    from moderation.views import rate_limited_response
+
+    return rate_limited_response(request, exc)
+
+
+def _with_retry_after(response: HttpResponse, retry_after: int | None) -> HttpResponse:
+    if retry_after:
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _thread_url(thread: Thread, page: int | None = None, anchor: str = "") -> str:
@@ -153,6 +169,7 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
     form = ThreadForm(request.POST or None, spaces=spaces, initial=initial)
     preview = None
     status = 200
+    retry_after = None
     if request.method == "POST":
         if form.is_valid():
             if "preview" in request.POST:
@@ -168,6 +185,11 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
                         title=form.cleaned_data["title"],
                         body_md=form.cleaned_data["body"],
                     )
+                except RateLimited as exc:
+                    if (limited := _limited(request, exc)) is not None:
+                        return limited
+                    form.add_error(None, exc.messages[0])
+                    retry_after = exc.retry_after
                 except ValidationError as exc:
                     for msg in _errors(exc):
                         form.add_error(None, msg)
@@ -176,12 +198,13 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
                     return redirect(_thread_url(thread))
         if form.errors:
             status = 400
-    return render(
+    response = render(
         request,
         "communities/thread_new.html",
         {"community": acc.community, "access": acc, "form": form, "preview": preview},
         status=status,
     )
+    return _with_retry_after(response, retry_after)
 
 
 @require_POST
@@ -189,6 +212,7 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
     thread, acc = access.thread_for_member(request.user, slug, thread_id)
     form = ReplyForm(request.POST)
     preview = None
+    retry_after = None
     if form.is_valid():
         reply_to = None
         if form.cleaned_data.get("reply_to"):
@@ -203,6 +227,11 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
                 post = services.post_create(
                     author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
                 )
+            except RateLimited as exc:
+                if (limited := _limited(request, exc)) is not None:
+                    return limited
+                form.add_error(None, exc.messages[0])
+                retry_after = exc.retry_after
             except ValidationError as exc:
                 for msg in _errors(exc):
                     form.add_error(None, msg)
@@ -219,7 +248,8 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
             .select_related("author")
             .first()
         )
-    return render(request, "communities/thread.html", ctx, status=200 if preview is not None else 400)
+    response = render(request, "communities/thread.html", ctx, status=200 if preview is not None else 400)
+    return _with_retry_after(response, retry_after)
 
 
 def _preview_html(body: str) -> str:

@@ -3,6 +3,9 @@ invite landing page at /invite/<token>/."""
 
 from __future__ import annotations
 
+import math
+import time
+
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -12,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.clientip import client_ip
 from members import access
 from members.adapter import INVITE_SESSION_KEY
 from members.forms import InviteCreateForm
@@ -25,6 +29,7 @@ from members.selectors import (
     membership_of,
 )
 from members.services import InviteError, invite_create, invite_redeem, invite_revoke
+from moderation.ratelimit import describe_wait
 
 INVITES_PAGE_SIZE = 20
 REDEMPTIONS_PAGE_SIZE = 50
@@ -50,6 +55,7 @@ def invites_page(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_invites(request.user, slug)
     form = InviteCreateForm(request.POST if request.method == "POST" else None)
     status = 200
+    retry_after = None
     if request.method == "POST":
         if not acc.can_invite:
             access.community_for_inviter(request.user, slug)  # raises the 403
@@ -63,21 +69,25 @@ def invites_page(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             except InviteError as exc:
                 form.add_error(None, str(exc))
+                retry_after = getattr(exc, "retry_after", None)
             else:
                 link = request.build_absolute_uri(invite.get_absolute_url())
                 messages.success(request, f"Invite link created: {link}")
                 return redirect("invites", slug=slug)
-        status = 400
+        status = 429 if retry_after else 400
     page = Paginator(invite_list(acc), INVITES_PAGE_SIZE).get_page(request.GET.get("page"))
     totals = None
     if access.can_see_all_invites(acc.membership):
         totals = Paginator(inviter_totals(acc.community), 20).get_page(request.GET.get("tpage"))
-    return render(
+    response = render(
         request,
         "members/invites.html",
         _context(request, acc, form=form, page=page, totals=totals, nav="invites"),
         status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_GET
@@ -100,16 +110,22 @@ def invite_revoke_view(request: HttpRequest, slug: str, invite_id: int) -> HttpR
 # --- The public landing page --------------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+def _bad_token_key(request: HttpRequest) -> str:
+    return f"invite-bad:{client_ip(request)}"
 
 
-def _too_many_bad_tokens(request: HttpRequest) -> bool:
-    return (cache.get(f"invite-bad:{_client_ip(request)}") or 0) >= BAD_TOKEN_LIMIT
+def _bad_token_retry_after(request: HttpRequest) -> int | None:
+    """Seconds until this IP may try invite links again, or None if it isn't throttled."""
+    key = _bad_token_key(request)
+    if (cache.get(key) or 0) < BAD_TOKEN_LIMIT:
+        return None
+    started = cache.get(f"{key}:start") or time.time()
+    return max(1, math.ceil(started + BAD_TOKEN_WINDOW - time.time()))
 
 
 def _count_bad_token(request: HttpRequest) -> None:
-    key = f"invite-bad:{_client_ip(request)}"
+    key = _bad_token_key(request)
+    cache.add(f"{key}:start", time.time(), BAD_TOKEN_WINDOW)
     if cache.add(key, 1, BAD_TOKEN_WINDOW):
         return
     try:
@@ -138,10 +154,12 @@ def _usable_invite(request: HttpRequest, token: str) -> Invite | None:
     return invite
 
 
-def _throttled(request: HttpRequest) -> HttpResponse:
-    return _private(
-        render(request, "members/invite_landing.html", {"invite": None, "throttled": True}, status=429)
-    )
+def _throttled(request: HttpRequest, retry_after: int) -> HttpResponse:
+    """429 with ``Retry-After``: too many bad invite tokens from this IP (token guessing)."""
+    context = {"invite": None, "throttled": True, "retry_when": describe_wait(retry_after)}
+    response = render(request, "members/invite_landing.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return _private(response)
 
 
 @require_GET
@@ -152,8 +170,8 @@ def invite_landing(request: HttpRequest, token: str) -> HttpResponse:
     without the token in its address. That page holds the accept form: a POST from a
     no-referrer page carries ``Origin: null``, which CSRF protection rightly refuses.
     """
-    if _too_many_bad_tokens(request):
-        return _throttled(request)
+    if (retry_after := _bad_token_retry_after(request)) is not None:
+        return _throttled(request, retry_after)
     invite = _usable_invite(request, token)
     if invite is None:
         return _unusable(request)
@@ -184,8 +202,8 @@ def _landing_context(invite: Invite, state: str) -> dict:
 def invite_accept(request: HttpRequest) -> HttpResponse:
     """/invite/accept/: the invite from the session. GET shows the community and the accept
     button (or "already a member"); POST redeems it."""
-    if _too_many_bad_tokens(request):
-        return _throttled(request)
+    if (retry_after := _bad_token_retry_after(request)) is not None:
+        return _throttled(request, retry_after)
     token = request.session.get(INVITE_SESSION_KEY, "")
     invite = _usable_invite(request, token) if token else None
     if invite is None:
