@@ -368,6 +368,28 @@ def post_hide(*, actor: Membership, post: Post, reason: str = "") -> Post:
     return post
 
 
+def _audit_and_tell_author(*, actor: Membership, post: Post, action: str, reason: str, text: str) -> None:
+    """Record a moderator's action on a post and tell its author, with a link to the post."""
+    audit(
+        community_id=post.community_id,
+        actor=actor.user,
+        action=action,
+        reason=reason,
+        target_user_id=post.author_id,
+        target_post=post,
+    )
+    if post.author_id:
+        notification_create(
+            recipient_id=post.author_id,
+            kind=Notification.Kind.MODERATION,
+            text=text,
+            url=_post_link(post),
+            community_id=post.community_id,
+            thread_id=post.thread_id,
+            post_id=post.pk,
+        )
+
+
 @transaction.atomic
 def post_restore(*, actor: Membership, post: Post, reason: str = "") -> Post:
     """Show a hidden post again (not one a moderator deleted, nor one its author deleted)."""
@@ -383,24 +405,13 @@ def post_restore(*, actor: Membership, post: Post, reason: str = "") -> Post:
     now = timezone.now()
     _set_restored(post, actor=actor.user, now=now)
     _resolve_flags(post, actor=actor.user, resolution="kept", now=now)
-    audit(
-        community_id=post.community_id,
-        actor=actor.user,
+    _audit_and_tell_author(
+        actor=actor,
+        post=post,
         action=AuditAction.POST_RESTORED,
         reason=reason,
-        target_user_id=post.author_id,
-        target_post=post,
+        text="A moderator restored your post.",
     )
-    if post.author_id:
-        notification_create(
-            recipient_id=post.author_id,
-            kind=Notification.Kind.MODERATION,
-            text="A moderator restored your post.",
-            url=_post_link(post),
-            community_id=post.community_id,
-            thread_id=post.thread_id,
-            post_id=post.pk,
-        )
     return post
 
 
@@ -495,24 +506,13 @@ def post_approve(*, actor: Membership, post: Post, reason: str = "") -> Post:
         # The same notifications a post published at once sends (followers, quoted, mentioned),
         # after commit. Only the first approval gets here (a second one is AlreadyHandled).
         _enqueue_post_notify(post.pk)
-    audit(
-        community_id=post.community_id,
-        actor=actor.user,
+    _audit_and_tell_author(
+        actor=actor,
+        post=post,
         action=AuditAction.POST_APPROVED,
         reason=reason,
-        target_user_id=post.author_id,
-        target_post=post,
+        text="Your post was approved and is now visible to everyone.",
     )
-    if post.author_id:
-        notification_create(
-            recipient_id=post.author_id,
-            kind=Notification.Kind.MODERATION,
-            text="Your post was approved and is now visible to everyone.",
-            url=_post_link(post),
-            community_id=post.community_id,
-            thread_id=post.thread_id,
-            post_id=post.pk,
-        )
     return post
 
 
