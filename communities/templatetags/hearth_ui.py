@@ -67,18 +67,33 @@ def split_rituals(threads: list) -> dict:
 
 
 @register.simple_tag
-def ritual_title(ritual: object) -> str:
+def ritual_title(ritual: object, community: object = None) -> str:
     """A ritual's title as its next thread will read ({date}, {week}, {community} filled in;
-    {member} reads "a member" until the spotlight is picked at posting time). No queries
-    beyond the ritual's community, which callers select_related."""
+    {member} reads "a member" until the spotlight is picked at posting time). Pass the
+    community when the page has it; otherwise callers select_related it (no query per row)."""
     from communities.ritual_services import render_template, template_values
 
     when = getattr(ritual, "next_run_at", None) or timezone.now()
     values = template_values(
-        community=ritual.community,  # type: ignore[attr-defined]
+        community=community or ritual.community,  # type: ignore[attr-defined]
         occurrence=when,
         # Only a spotlight member already loaded with the ritual: never a query per row.
         member=ritual._state.fields_cache.get("spotlight_user"),  # type: ignore[attr-defined]
         for_title=True,
     )
     return render_template(ritual.title_template, values)  # type: ignore[attr-defined]
+
+
+@register.filter
+def community_root(path: str) -> str:
+    """``/c/<slug>/`` when the path is inside a community, else "" (for error pages' way back;
+    it only echoes what the visitor typed, never whether the community exists)."""
+    parts = (path or "").split("/")
+    if len(parts) > 3 and parts[1] == "c" and parts[2] and parts[3] != "":
+        return f"/c/{parts[2]}/"
+    return ""
+
+
+@register.filter
+def is_today(value: object) -> bool:
+    return value == timezone.now().date()
