@@ -1,4 +1,4 @@
-"""communities/services.py (moved here by the reshape)."""
+"""Creating and configuring communities. Each write runs in one transaction."""
 
 from __future__ import annotations
 

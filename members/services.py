@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community, JoinPolicy
+from config.jobs import enqueue_on_commit
 from members.models import (
     STAFF_ROLES,
     Invite,
@@ -93,10 +94,7 @@ def _welcome_on_commit(membership: Membership) -> None:
     """Onboarding (welcome + welcomers notified) runs after the join commits, as a task."""
     if membership.role in (Role.OWNER, Role.MODERATOR):
         return
-    from communities.onboarding.tasks import enqueue_welcome  # communities imports this module
-
-    membership_id = membership.pk
-    transaction.on_commit(lambda: enqueue_welcome(membership_id))
+    enqueue_on_commit("communities.welcome_newcomer", membership.pk)
 
 
 @transaction.atomic

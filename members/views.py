@@ -1,5 +1,5 @@
-"""Invite pages: the community's invites (create, list, revoke, who joined) and the public
-invite landing page at /invite/<token>/."""
+"""Membership pages: invites (create, list, revoke, who joined, the public landing), joining and
+join requests, the members list, roles and leaving."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""moderation/audit.py (moved here by the reshape)."""
+"""The one audit-log writer. Every moderator or owner action goes through ``audit()``.
+
+A leaf module: it imports only models, so every app may use it without an import cycle."""
 
 from __future__ import annotations
 

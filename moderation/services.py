@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from communities.discussions.models import Post, PostEvent, PostEventKind, PostRevision, PostStatus, Thread
 from communities.models import Community
+from config.jobs import enqueue_on_commit
 from members import access
 from members.models import (
     Membership,
@@ -276,9 +277,7 @@ def flags_dismiss(*, actor: Membership, post: Post, reason: str = "") -> Post:
 
 
 def _enqueue_post_notify(post_id: int) -> None:
-    from communities.discussions.tasks import notify_post
-
-    notify_post.delay_on_commit(post_id)
+    enqueue_on_commit("communities.tasks.notify_post", post_id, False)
 
 
 @transaction.atomic

@@ -1,4 +1,7 @@
-"""Writes about communities and conversations. Each runs in one transaction."""
+"""Writes of discussions: spaces, threads, posts, edits, deletes, reactions, read state, follows.
+
+Each runs in one transaction; reply count and last activity always mean "published and not removed"
+(held and rejected posts belong to moderation). Side effects are queued after commit."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from communities.discussions.models import (
 )
 from communities.markdown import mentioned_handles, render_user_markdown
 from communities.models import Community, Space
+from config.jobs import enqueue_on_commit
 from members.access import can_see_space
 from members.models import STAFF_ROLES, Membership, MembershipStatus, Role, User
 from members.notifications.models import Notification
@@ -247,9 +251,7 @@ def post_create(
 
 
 def _enqueue_notify(post_id: int, mentions_only: bool = False) -> None:
-    from communities.discussions.tasks import notify_post
-
-    notify_post.delay_on_commit(post_id, mentions_only)
+    enqueue_on_commit("communities.tasks.notify_post", post_id, mentions_only)
 
 
 def _recount_thread(thread_id: int) -> None:

@@ -1,4 +1,4 @@
-"""communities/portability/load.py (moved here by the reshape)."""
+"""Importing a validated archive, all or nothing, matching people by verified email."""
 
 from __future__ import annotations
 

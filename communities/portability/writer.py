@@ -1,4 +1,4 @@
-"""communities/portability/writer.py (moved here by the reshape)."""
+"""Writing a community archive: a zip of JSONL sections with a manifest."""
 
 from __future__ import annotations
 

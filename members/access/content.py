@@ -1,4 +1,4 @@
-"""members/access/content.py (moved here by the reshape)."""
+"""Access to content areas: spaces, post history, exports and imports, rituals, bans."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""members/access/people.py (moved here by the reshape)."""
+"""Access to people pages: joining, invites, join requests, roles, profiles, notifications."""
 
 from __future__ import annotations
 
