@@ -72,7 +72,7 @@ def post_saved(sender: type, instance: object, **kwargs: object) -> None:
 
 def connect() -> None:
     """Bump a thread's token whenever one of its posts is saved or deleted (idempotent)."""
-    from communities.models import Post
+    from communities.discussions.models import Post
 
     post_save.connect(post_saved, sender=Post, dispatch_uid="live-post-saved")
     post_delete.connect(post_saved, sender=Post, dispatch_uid="live-post-deleted")
@@ -95,7 +95,7 @@ def thread_live(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse
     token = _safe_get(THREAD_KEY.format(thread_id))
     if token and _if_none_match(request) == token:
         return _not_modified(str(token))
-    from communities import selectors
+    from communities.discussions import selectors
     from members import access
 
     thread, acc = access.thread_for_reader(request.user, slug, thread_id)
@@ -114,8 +114,8 @@ def thread_live(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse
 
 
 def unread_count(user: object) -> int:
-    from communities.selectors import visible_notifications_q
-    from members.models import Notification
+    from members.notifications.models import Notification
+    from members.notifications.selectors import visible_notifications_q
 
     return (
         Notification.objects.filter(recipient=user, read_at__isnull=True)

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from communities.home import views as home_views
 from config import live, views
-from members.views import login as login_views
+from members.account import views as account_views
 
 urlpatterns = [
     path("", home_views.home, name="home"),
@@ -12,13 +12,12 @@ urlpatterns = [
     path("live/bell/", live.bell_live, name="live-bell"),
     path("live/c/<slug:slug>/t/<int:thread_id>/", live.thread_live, name="live-thread"),
     # allauth's login view, answering its failed-login limit with 429 + Retry-After.
-    path("accounts/login/", login_views.login, name="account_login"),
+    path("accounts/login/", account_views.hearth_login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("members.urls")),
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),
-    path("", include("communities.ritual_urls")),  # rituals and onboarding
     path("", include("communities.urls")),
 ]
 

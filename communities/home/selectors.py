@@ -16,16 +16,10 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from communities.models import Community, Post, PostStatus, Thread, ThreadReadState
-from members.models import (
-    ROLE_RANK,
-    JoinRequest,
-    JoinRequestStatus,
-    Membership,
-    MembershipStatus,
-    Notification,
-    Role,
-)
+from communities.discussions.models import Post, PostStatus, Thread, ThreadReadState
+from communities.models import Community
+from members.models import ROLE_RANK, JoinRequest, JoinRequestStatus, Membership, MembershipStatus, Role
+from members.notifications.models import Notification
 
 CATCH_UP_DAYS = 14
 CATCH_UP_THREADS = 8
@@ -106,7 +100,7 @@ def new_threads(user: object, community_ids: list[int], now: datetime) -> list[T
 def unread_for_me(user: object) -> list[Notification]:
     """Unread replies to the person, mentions and quotes, newest first. One query (the same
     visibility filter as the bell)."""
-    from communities.selectors import visible_notifications
+    from members.notifications.selectors import visible_notifications
 
     kinds = [Notification.Kind.REPLY, Notification.Kind.MENTION, Notification.Kind.QUOTE]
     return list(
@@ -118,7 +112,7 @@ def unread_for_me(user: object) -> list[Notification]:
 
 def upcoming_rituals(community_ids: list[int], now: datetime) -> list[object]:
     """Rituals posting in the next week in the person's communities. One query."""
-    from communities.ritual_models import Ritual
+    from communities.rituals.models import Ritual
 
     if not community_ids:
         return []

@@ -71,7 +71,7 @@ def ritual_title(ritual: object, community: object = None) -> str:
     """A ritual's title as its next thread will read ({date}, {week}, {community} filled in;
     {member} reads "a member" until the spotlight is picked at posting time). Pass the
     community when the page has it; otherwise callers select_related it (no query per row)."""
-    from communities.ritual_services import render_template, template_values
+    from communities.rituals.services import render_template, template_values
 
     when = getattr(ritual, "next_run_at", None) or timezone.now()
     values = template_values(

@@ -8,8 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from communities.models import Post, Reaction
-from members.models import Membership, Notification, Role, User
+from communities.discussions.models import Post, Reaction
+from members.models import Membership, Role, User
+from members.notifications.models import Notification
 from members.services import invite_create
 from tests.conftest import PASSWORD as SHARED_PASSWORD
 

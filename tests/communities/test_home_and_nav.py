@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from communities.services import post_create
+from communities.discussions.services import post_create
 from members.models import Role
 from members.services import join_request_create
 from moderation.selectors import review_queue_counts

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core.cache import cache
 
-from communities.services import post_create
+from communities.discussions.services import post_create
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_live_thread_is_404_for_people_who_cannot_read_it(
 
 
 def test_live_thread_counts_only_posts_the_reader_may_see(client, member, make_member, thread, moderator):
-    from communities.models import Post
+    from communities.discussions.models import Post
 
     client.force_login(member.user)
     _, last = _page_version(client, thread)
