@@ -22,7 +22,7 @@ def test_anonymous_home_is_the_directory(client, community):
 
 
 def test_member_home_lists_communities_with_unread_counts_and_catch_up(
-    client, community, member, make_member, make_thread, make_post
+    client, community, member, make_member, make_thread, make_post, django_capture_on_commit_callbacks
 ):
     other = make_member(community)
     t = make_thread(other, title="Seed swap in spring")
@@ -37,7 +37,8 @@ def test_member_home_lists_communities_with_unread_counts_and_catch_up(
     assert "Seed swap in spring" not in body
     assert "all read" in body
     # A mention of them shows under "For you".
-    post_create(author=other, thread=t, body_md=f"What do you think, @{member.user.handle}?")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_create(author=other, thread=t, body_md=f"What do you think, @{member.user.handle}?")
     body = client.get("/").content.decode()
     assert "mentioned you" in body
 
