@@ -297,6 +297,8 @@ class DemoBuilder:
         for space in spaces:
             texts = data.THREADS.get(space, data.THREADS["general"])
             if space == "general":
+                texts = data.GENERAL_BY_COMMUNITY.get(spec["slug"], texts)
+            if space == "general":
                 texts = rng.sample(texts, k=min(len(texts), 4 + rng.randint(0, 2)))
             for title, body in texts:
                 if space == "introductions" and thread_no == 0:
