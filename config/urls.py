@@ -21,9 +21,6 @@ urlpatterns = [
     path("", include("communities.urls")),
 ]
 
-# Open thread pages learn about new posts through the post-save signal (config/live.py).
-live.connect()
-
 if settings.DEBUG:
     from django.conf.urls.static import static
 

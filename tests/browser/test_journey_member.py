@@ -86,6 +86,18 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
 
     # 6. Reply in another thread with Markdown: a quote, bold, a link and a mention.
     page.goto(other.get_absolute_url())
+    # Selecting text in a post offers "Quote selection", which quotes it into the reply box.
+    opening_body = page.locator("article.thread .post-body").first
+    opening_body.evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el.querySelector('p'));"
+        " const s = window.getSelection(); s.removeAllRanges(); s.addRange(r); }"
+    )
+    quote = page.locator(".quote-button").first
+    expect(quote).to_be_visible()
+    quote.click()
+    expect(page.locator("textarea[name=body]")).to_have_value(
+        re.compile(r"^@ines wrote:\n> Which varieties do well in pots\?", re.M)
+    )
     body = (
         "> Which varieties do well in pots?\n\n"
         f"**Cherry tomatoes** do, see [this guide](https://example.org/pots). Thanks @{ines.user.handle}!"
