@@ -49,6 +49,11 @@ def _welcomer(acc: object) -> bool:
     return _staff(acc) or getattr(acc, "role", None) == "welcomer"
 
 
+def _reviews_requests(acc: object) -> bool:
+    """Join requests exist only where joining is by approval (an open community has none)."""
+    return _staff(acc) and getattr(acc.community, "join_policy", "") != "open"  # type: ignore[attr-defined]
+
+
 def _dashboard(acc: object) -> bool:
     return bool(getattr(acc, "can_see_dashboard", False))
 
@@ -109,7 +114,9 @@ MANAGE: list[NavItem] = [
         ("mod-queue", "mod-queue-join", "mod-queue-flag", "mod-queue-held"),
         badge="all",
     ),
-    NavItem("requests", "Join requests", "join-requests", _staff, ("join-requests",), badge="join"),
+    NavItem(
+        "requests", "Join requests", "join-requests", _reviews_requests, ("join-requests",), badge="join"
+    ),
     NavItem("newcomers", "Newcomers", "newcomers", _welcomer, ("newcomers",)),
     NavItem("sanctions", "Sanctions", "mod-members", _staff, ("mod-members", "mod-member")),
     NavItem("filters", "Word filter", "mod-word-filters", _staff, ("mod-word-filters",)),
