@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+if TYPE_CHECKING:
+    from members.models import User
 
 THREAD_KEY = "live:thread:{}"
 THREAD_SECONDS = 24 * 3600
@@ -113,7 +117,7 @@ def thread_live(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse
     return response
 
 
-def unread_count(user: object) -> int:
+def unread_count(user: User) -> int:
     from members.notifications.models import Notification
     from members.notifications.selectors import visible_notifications_q
 

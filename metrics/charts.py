@@ -184,7 +184,8 @@ def cohort_heatmap(cohorts: Sequence[object]) -> SafeString:
             if too_small and value is not None:
                 strong = " heat-label-small"
             parts.append(
-                f'<rect class="{cls}" x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" rx="3"/>'
+                f'<rect class="{cls}" x="{x + 1}" y="{y + 1}" '
+                f'width="{cell_w - 2}" height="{cell_h - 2}" rx="3"/>'
             )
             parts.append(
                 f'<text class="heat-label{strong}" '

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -29,9 +30,10 @@ DISCOVER_LIMIT = 6
 STAFF_ROLES = (Role.OWNER, Role.MODERATOR)
 
 
-def visible_threads_q(user_id: int) -> Q:
-    """Threads whose space the user may see, as a filter on Thread (EXISTS subqueries on the
-    user's active membership of the thread's community; no query of its own)."""
+def visible_threads_q(user_id: int, prefix: str = "") -> Q:
+    """Threads whose space the user may see, as a filter on Thread — or, with ``prefix`` (e.g.
+    ``"post__thread__"``), on a model that leads to a thread — through EXISTS subqueries on the
+    user's active membership of the row's community (no query of its own)."""
 
     def member_with(roles: list[str] | None = None) -> Exists:
         ms = Membership.objects.filter(
@@ -39,10 +41,10 @@ def visible_threads_q(user_id: int) -> Q:
         )
         return Exists(ms.filter(role__in=roles) if roles is not None else ms)
 
-    scopes = Q(space__min_role="") & member_with()
+    scopes = cast(Q, Q(**{f"{prefix}space__min_role": ""}) & member_with())
     for role, rank in ROLE_RANK.items():
         reaching = [r.value for r, r_rank in ROLE_RANK.items() if r_rank >= rank]
-        scopes |= Q(space__min_role=role.value) & member_with(reaching)
+        scopes |= cast(Q, Q(**{f"{prefix}space__min_role": role.value}) & member_with(reaching))
     return scopes
 
 
@@ -128,15 +130,16 @@ def upcoming_rituals(community_ids: list[int], now: datetime) -> list[object]:
     )
 
 
-def pending_for_staff(community_ids: list[int]) -> list[Community]:
+def pending_for_staff(user: object, community_ids: list[int]) -> list[Community]:
     """For the communities the person moderates or owns: what waits in each review queue, with
-    the queue's own rules (pending join requests, posts with unresolved flags, held posts; see
-    ``moderation.selectors.review_queue_counts``). One query; communities with nothing waiting
-    are left out."""
+    the queue's own rules for this viewer (pending join requests; posts with unresolved flags and
+    held posts in spaces their role reaches; see ``moderation.selectors.review_queue_counts``).
+    One query; communities with nothing waiting are left out."""
     from moderation.models import Flag
 
     if not community_ids:
         return []
+    uid = user.pk  # type: ignore[attr-defined]
 
     def count_of(qs: QuerySet, counted: str = "pk") -> Coalesce:
         grouped = (
@@ -150,13 +153,21 @@ def pending_for_staff(community_ids: list[int]) -> list[Community]:
 
     rows = Community.objects.filter(pk__in=community_ids).annotate(
         n_join=count_of(JoinRequest.objects.filter(status=JoinRequestStatus.PENDING)),
-        n_flag=count_of(Flag.objects.filter(resolved_at__isnull=True), "post_id"),
-        n_held=count_of(Post.objects.filter(status=PostStatus.HELD, removed_at__isnull=True)),
+        n_flag=count_of(
+            Flag.objects.filter(resolved_at__isnull=True).filter(visible_threads_q(uid, "post__thread__")),
+            "post_id",
+        ),
+        n_held=count_of(
+            Post.objects.filter(status=PostStatus.HELD, removed_at__isnull=True).filter(
+                visible_threads_q(uid, "thread__")
+            )
+        ),
     )
-    out = []
+    out: list[Community] = []
     for c in rows.order_by("name"):
-        c.n_all = c.n_join + c.n_flag + c.n_held
-        if c.n_all:
+        total = c.n_join + c.n_flag + c.n_held
+        if total:
+            c.n_all = total  # type: ignore[attr-defined]
             out.append(c)
     return out
 
@@ -167,11 +178,8 @@ def discover(user: object, exclude_ids: list[int]) -> list[Community]:
     from members.access import directory_communities
 
     ids = directory_communities(user).exclude(pk__in=exclude_ids).values("pk")
-    return list(
-        with_member_count(Community.objects.filter(pk__in=ids)).order_by("-member_count", "name")[
-            :DISCOVER_LIMIT
-        ]
-    )
+    qs = with_member_count(Community.objects.filter(pk__in=ids))
+    return list(qs.order_by("-member_count", "name")[:DISCOVER_LIMIT])  # type: ignore[misc]
 
 
 @dataclass
@@ -201,8 +209,8 @@ def home_for(user: object, now: datetime | None = None) -> Home:
         new_threads=new_threads(user, ids, now),
         for_me=unread_for_me(user),
         rituals=upcoming_rituals(ids, now),
-        pending=pending_for_staff(staff_ids),
+        pending=pending_for_staff(user, staff_ids),
         discover=discover(user, ids),
-        unread_total=sum(m.unread for m in memberships),
+        unread_total=sum(m.unread for m in memberships),  # type: ignore[attr-defined]
         staff_ids=staff_ids,
     )

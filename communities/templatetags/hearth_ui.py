@@ -59,10 +59,11 @@ def live_version(thread_id: int) -> str:
 def split_rituals(threads: list) -> dict:
     """The page's thread rows split into member threads (with every pinned one) and ritual
     threads, which the list groups under one collapsible heading so they don't crowd the page."""
-    main, rituals = [], []
+    main: list = []
+    rituals: list = []
     for t in threads:
         (rituals if getattr(t, "kind", "") == "ritual" and not t.pinned else main).append(t)
-    unread = sum(1 for t in rituals if getattr(t, "unread", 0))
+    unread = len([t for t in rituals if getattr(t, "unread", 0)])
     return {"main": main, "rituals": rituals, "rituals_unread": unread}
 
 
@@ -75,7 +76,7 @@ def ritual_title(ritual: object, community: object = None) -> str:
 
     when = getattr(ritual, "next_run_at", None) or timezone.now()
     values = template_values(
-        community=community or ritual.community,  # type: ignore[attr-defined]
+        community=community or ritual.community,  # type: ignore[attr-defined,arg-type]
         occurrence=when,
         # Only a spotlight member already loaded with the ritual: never a query per row.
         member=ritual._state.fields_cache.get("spotlight_user"),  # type: ignore[attr-defined]

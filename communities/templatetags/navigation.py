@@ -179,7 +179,9 @@ def nav_context(acc: object, here: str, queue_counts: dict | None = None) -> dic
         if queue_counts is None:
             from moderation import selectors as moderation_selectors
 
-            queue_counts = moderation_selectors.review_queue_counts(community)
+            queue_counts = moderation_selectors.review_queue_counts(
+                community, viewer=getattr(acc, "membership", None)
+            )
         counts = queue_counts
     tabs = _links(TABS, acc, community.slug, here, counts)
     more = _links(MORE, acc, community.slug, here, counts)
