@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from communities.models import Post, Reaction
-from communities.services import reaction_toggle
+from communities.discussions.models import Post, Reaction
+from communities.discussions.services import reaction_toggle
 from metrics.models import METRIC_KEYS, DailySnapshot
 
 _real_now = timezone.now

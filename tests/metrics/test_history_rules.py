@@ -15,14 +15,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from communities import selectors
-from communities.models import Post, PostStatus, Reaction, Space
-from communities.services import community_create, post_create, post_delete, post_edit, thread_create
+from communities.discussions import selectors
+from communities.discussions.models import Post, PostStatus, Reaction
+from communities.models import Space
+from communities.services import community_create
+from communities.discussions.services import post_create, post_delete, post_edit, thread_create
 from members.models import Membership, Role, User
-from members.personal_data import account_delete
+from members.account.services import account_delete
 from members.services import membership_join, membership_leave
 from metrics import services, tasks
-from moderation.services import member_ban, post_approve, post_reject
+from moderation.sanctions import member_ban
+from moderation.services import post_approve, post_reject
 from tests.metrics.history import check, react, values
 
 pytestmark = pytest.mark.django_db

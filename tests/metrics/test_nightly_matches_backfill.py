@@ -20,14 +20,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from communities.models import PostEvent, Space
-from communities.services import community_create, post_create, post_delete, post_edit, thread_create
+from communities.discussions.models import PostEvent
+from communities.models import Space
+from communities.services import community_create
+from communities.discussions.services import post_create, post_delete, post_edit, thread_create
 from members.models import Membership, MembershipEvent, Role
-from members.personal_data import account_delete
+from members.account.services import account_delete
 from members.services import invite_create, membership_join, membership_leave, membership_set_role
 from metrics import services, tasks
 from metrics.models import METRIC_KEYS, DailySnapshot, RetentionCohort
-from moderation.services import member_ban, member_unban, post_approve, post_hide, post_reject, post_restore
+from moderation.sanctions import member_ban, member_unban
+from moderation.services import post_approve, post_hide, post_reject, post_restore
 from tests.metrics.history import all_values, play, react
 
 pytestmark = pytest.mark.django_db
