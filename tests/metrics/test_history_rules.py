@@ -17,11 +17,11 @@ import pytest
 
 from communities.discussions import selectors
 from communities.discussions.models import Post, PostStatus, Reaction
+from communities.discussions.services import post_create, post_delete, post_edit, thread_create
 from communities.models import Space
 from communities.services import community_create
-from communities.discussions.services import post_create, post_delete, post_edit, thread_create
-from members.models import Membership, Role, User
 from members.account.services import account_delete
+from members.models import Membership, Role, User
 from members.services import membership_join, membership_leave
 from metrics import services, tasks
 from moderation.sanctions import member_ban

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from communities.discussions.models import PostEvent
+from communities.discussions.services import post_create, post_delete, post_edit, thread_create
 from communities.models import Space
 from communities.services import community_create
-from communities.discussions.services import post_create, post_delete, post_edit, thread_create
-from members.models import Membership, MembershipEvent, Role
 from members.account.services import account_delete
+from members.models import Membership, MembershipEvent, Role
 from members.services import invite_create, membership_join, membership_leave, membership_set_role
 from metrics import services, tasks
 from metrics.models import METRIC_KEYS, DailySnapshot, RetentionCohort
