@@ -1,4 +1,11 @@
-"""metrics/sql.py (moved here by the reshape)."""
+"""SQL building blocks of the metrics (definitions: docs/metrics.md) and the day tables.
+
+Local days are turned into UTC instants in Python (``DayWindow``, ``Span``) or bucketed in SQL by
+a CASE over the time zone's offsets (``local_day_sql``), so every query compares timestamps and
+integers and runs unchanged on PostgreSQL and SQLite. Point in time (docs/metrics.md §1): the
+helpers read history tables (MembershipEvent through ``metrics_memberperiod``, PostEvent,
+RemovedReaction) rather than current state, so nothing that happens after D changes D.
+"""
 
 # ruff: noqa: S608 - SQL is assembled from constants and helpers; values are always bound parameters
 
@@ -318,6 +325,28 @@ def _sql(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return sql, {k: v for k, v in params.items() if not k.startswith("_")}
 
 
+# Reactions as given: the ones still on (communities_reaction) and the ones taken back since
+# (communities_removedreaction keeps when they were given).
+REACTION_TABLES = ("communities_reaction", "communities_removedreaction")
+
+
+def reactions_given(r: str, rp: str, day: str, when: str) -> str:
+    """SQL: ``UNION ALL`` branches selecting (user, ``day``) for every reaction given in the
+    community while a member and matching ``when`` (conditions on ``r.created_at``), whether it
+    is still on or was taken back later. Starts with ``UNION ALL``."""
+    return "".join(
+        f"""
+            UNION ALL
+            SELECT {r}.user_id, {day}
+              -- CROSS JOIN: SQLite then reads the span's reactions by time instead of every
+              -- post of the community (PostgreSQL plans it as the inner join it is).
+              FROM {table} {r} CROSS JOIN communities_post {rp}
+             WHERE {rp}.id = {r}.post_id AND {rp}.community_id = %(c)s AND {when}
+               AND {member_at(f"{r}.user_id", f"{r}.created_at")}"""
+        for table in REACTION_TABLES
+    )
+
+
 def materialize_span(span: Span) -> None:
     """``materialize_day`` for every day of the span at once: who was active, who entered, who
     contributed, each event bucketed by its local date."""
@@ -334,7 +363,9 @@ def materialize_span(span: Span) -> None:
     def in_span(col: str) -> str:
         return f"{col} >= %(lo)s AND {col} < %(hi)s"
 
-    # Active (METRICS.md §2), as in materialize_day.
+    # Active (docs/metrics.md §2): posts written (held ones included), reactions given (those
+    # taken back since included: activity stands), invites created, joins, visits; each while a
+    # member; bots never.
     _exec(
         *_sql(
             f"""
@@ -344,13 +375,7 @@ def materialize_span(span: Span) -> None:
               FROM communities_post p
              WHERE p.community_id = %(c)s AND {in_span("p.created_at")}
                AND {member_at("p.author_id", "p.created_at")}
-            UNION ALL
-            SELECT r.user_id, {local_day_sql("r.created_at", span, p)}
-              -- CROSS JOIN: SQLite then reads the span's reactions by time instead of every
-              -- post of the community (PostgreSQL plans it as the inner join it is).
-              FROM communities_reaction r CROSS JOIN communities_post rp
-             WHERE rp.id = r.post_id AND rp.community_id = %(c)s AND {in_span("r.created_at")}
-               AND {member_at("r.user_id", "r.created_at")}
+            {reactions_given("r", "rp", local_day_sql("r.created_at", span, p), in_span("r.created_at"))}
             UNION ALL
             SELECT i.created_by_id, {local_day_sql("i.created_at", span, p)} FROM members_invite i
              WHERE i.community_id = %(c)s AND {in_span("i.created_at")}

@@ -3,8 +3,8 @@
 Account deletion keeps the communities' history whole: the person's posts stay, shown as
 "Deleted member" (or, if they choose, are removed the way a moderator removes a post, with a
 PostEvent at the deletion time), and every active membership ends with ``membership_leave``
-(a LEFT event), so the metrics of past days do not change (METRICS.md: "Deleted accounts:
-treated as leaving at deletion; posts count while not removed").
+(a LEFT event), so the metrics of past days do not change (docs/metrics.md §8: a deletion is
+a leave; posts count while not removed).
 """
 
 from __future__ import annotations

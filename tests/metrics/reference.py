@@ -1,4 +1,8 @@
-"""tests/metrics/reference.py (moved here by the reshape)."""
+"""The one-day reference of the metrics: the plain reading of docs/metrics.md for one local day D.
+
+The jobs compute runs of days at once (``metrics.compute`` ``*_span``, ``metrics.sql.materialize_span``);
+tests/metrics/test_hand_computed.py checks that they agree with this, key by key and day by day.
+"""
 
 # ruff: noqa: S608 - SQL is assembled from constants and helpers; values are always bound parameters
 
@@ -29,8 +33,9 @@ def materialize_day(w: DayWindow) -> None:
         _exec(f"DELETE FROM {table} WHERE community_id = %(c)s AND day = %(ord)s", p)
     _exec("DELETE FROM metrics_contributorday WHERE community_id = %(c)s AND day = %(day)s", p)
 
-    # Active on D (METRICS.md §2): visits, posts (threads are opening posts), reactions,
-    # invites created, joins — each while a member; bots never.
+    # Active on D (docs/metrics.md §2): visits, posts (threads are opening posts, held ones
+    # included), reactions given (also those taken back since), invites created, joins — each
+    # while a member; bots never.
     _exec(
         f"""
         INSERT INTO metrics_activeday (community_id, user_id, day)
@@ -40,6 +45,10 @@ def materialize_day(w: DayWindow) -> None:
                AND {member_at("p.author_id", "p.created_at")}
             UNION
             SELECT r.user_id FROM communities_reaction r JOIN communities_post rp ON rp.id = r.post_id
+             WHERE rp.community_id = %(c)s AND r.created_at >= %(start)s AND r.created_at < %(end)s
+               AND {member_at("r.user_id", "r.created_at")}
+            UNION
+            SELECT r.user_id FROM communities_removedreaction r JOIN communities_post rp ON rp.id = r.post_id
              WHERE rp.community_id = %(c)s AND r.created_at >= %(start)s AND r.created_at < %(end)s
                AND {member_at("r.user_id", "r.created_at")}
             UNION

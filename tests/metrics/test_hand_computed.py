@@ -464,7 +464,7 @@ def test_changing_the_time_zone_recomputes_history(hand):
 # --- The range computation agrees with the one-day reference ---------------------------------------
 #
 # Backfills compute runs of days at once (metrics.compute.Span); the per-day functions are the
-# plain reading of METRICS.md. Every key of every day, and the derived day tables, must be equal,
+# plain reading of docs/metrics.md. Every key of every day, and the derived day tables, must be equal,
 # whatever the chunk size (chunk boundaries here fall on the DST day and around removals).
 
 

@@ -251,10 +251,9 @@ def test_author_who_leaves_or_is_banned_before_the_decision(clock, make_user):
         values(c.pk, d(3, 15)),
         {"threads_eligible": 2, "replies_per_thread": 1.0, "no_reply_share": 0.0, "ttfr_median_hours": 84.0},
     )
-    # 04-13 judges 03-08..04-06: Q's thread only.
+    # 04-13 judges 03-08..04-06: Q's thread only (its last day); 04-14 judges 03-09..04-07: none.
     check(values(c.pk, d(4, 13)), {"threads_eligible": 1, "ttfr_median_hours": 1.0})
-    check(values(c.pk, d(4, 14)), {"threads_eligible": 1})
-    check(values(c.pk, d(4, 15)), {"threads_eligible": 0})
+    check(values(c.pk, d(4, 14)), {"threads_eligible": 0})
 
 
 def test_held_post_edited_or_removed_before_the_decision(clock, make_user):
