@@ -10,9 +10,11 @@ An archive is one zip of JSON documents (format ``hearth-community-archive``, ve
   for people who allowed it in their privacy settings, else null) and ``membership`` (the
   membership fields, or null for people who never joined, such as the ritual bot);
 * one ``<section>.jsonl`` per other section (spaces, invites, invite_redemptions,
-  membership_events, threads, posts, post_events, post_revisions, reactions, flags, sanctions,
-  word_filters, moderation_log, join_requests, and rituals / ritual_occurrences when this site
-  has them), one JSON object per line.
+  membership_events, threads, posts, post_events, post_revisions, reactions, removed_reactions
+  (reactions taken back, which the metrics still count as given), flags, sanctions, word_filters,
+  moderation_log, join_requests, and rituals / ritual_occurrences when this site has them), one
+  JSON object per line. Archives written before a section existed (removed_reactions, rituals)
+  import without it.
 
 Each row carries its ``id`` in the exporting site; references to other rows use those ids
 (``"thread": 12``). The community itself is implied. Sections and their fields come from the
@@ -69,7 +71,9 @@ class Section:
     scope: str
     exclude: frozenset[str] = frozenset()
     single: bool = False
-    optional: bool = False  # skipped when this site has no such model (rituals before they land)
+    # Skipped when this site has no such model (rituals before they land), and not required in an
+    # archive (one written before the section existed imports without it).
+    optional: bool = False
 
     @property
     def file_name(self) -> str:
@@ -103,6 +107,7 @@ SECTIONS: list[Section] = [
     Section("post_events", "communities.PostEvent", "post__community"),
     Section("post_revisions", "communities.PostRevision", "post__community"),
     Section("reactions", "communities.Reaction", "post__community"),
+    Section("removed_reactions", "communities.RemovedReaction", "post__community", optional=True),
     Section("flags", "moderation.Flag", "community"),
     Section("sanctions", "moderation.Sanction", "community"),
     Section("word_filters", "moderation.WordFilter", "community"),
