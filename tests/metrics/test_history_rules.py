@@ -207,6 +207,26 @@ def test_held_posts_count_from_approval_and_writing_them_is_activity(held_thread
     assert max(s["threads_eligible"] for s in _all(c)) == 2
 
 
+def test_top_contributors_count_held_posts_from_approval(held_threads):
+    """The contributor table (dashboard "top contributors") counts a post on the day it counts for:
+    the approval day for a held one; rejected and undecided posts never."""
+    from metrics.models import ContributorDay
+
+    rows = set(
+        ContributorDay.objects.filter(community=held_threads, posts__gt=0).values_list(
+            "user__handle", "day", "posts"
+        )
+    )
+    # 03-01: T0 (owner) and B's reply; 03-09: N's thread (approved) and B's reply in it.
+    # Nothing on 03-05 (N2's was rejected, N3's is undecided, N's counts on 03-09).
+    assert rows == {
+        ("held_owner", d(3, 1), 1),
+        ("held_b", d(3, 1), 1),
+        ("held_n", d(3, 9), 1),
+        ("held_b", d(3, 9), 1),
+    }
+
+
 def _all(c) -> list[dict]:
     from metrics.models import DailySnapshot
 

@@ -28,7 +28,7 @@ from members.account.services import account_delete
 from members.models import Membership, MembershipEvent, Role
 from members.services import invite_create, membership_join, membership_leave, membership_set_role
 from metrics import services, tasks
-from metrics.models import METRIC_KEYS, DailySnapshot, RetentionCohort
+from metrics.models import METRIC_KEYS, ActiveDay, ContributorDay, DailySnapshot, RetentionCohort
 from moderation.sanctions import member_ban, member_unban
 from moderation.services import post_approve, post_hide, post_reject, post_restore
 from tests.metrics.history import all_values, play, react
@@ -164,7 +164,7 @@ def _history(clock, make_user):
     at(L(10, 21, 11), "g deletes it")(lambda: post_delete(actor=mem("g"), post=fresh("TG.open"), at=now()))
     at(L(10, 23, 11), "m approves TG")(lambda: post_approve(actor=mem("m"), post=fresh("TG.open")))
     at(L(10, 22, 10), "h's held thread")(lambda: thread("TH", mem("h"), held=True))
-    at(L(10, 24, 10), "m rejects TH")(lambda: post_reject(actor=mem("m"), post=fresh("TH.open")))
+    at(L(10, 28, 10), "m rejects TH")(lambda: post_reject(actor=mem("m"), post=fresh("TH.open")))
     at(L(10, 22, 11), "i's held thread, never decided")(lambda: thread("TI", mem("i"), held=True))
     # A moderator's thread and reaction; the moderator deletes their account later.
     at(L(10, 21, 9), "x's thread")(lambda: thread("TX", mem("x")))
@@ -222,6 +222,16 @@ def _history(clock, make_user):
     return ny, utc, events
 
 
+def _day_tables(c) -> set:
+    """The derived day tables: who was active, and the contributor counts, per day."""
+    return {("active", *r) for r in ActiveDay.objects.filter(community=c).values_list("user_id", "day")} | {
+        ("contrib", *r)
+        for r in ContributorDay.objects.filter(community=c).values_list(
+            "user_id", "day", "posts", "referred_joins"
+        )
+    }
+
+
 def _cohorts(c) -> list:
     return list(
         RetentionCohort.objects.filter(community=c).values(
@@ -251,6 +261,7 @@ def test_nightly_runs_and_a_backfill_agree_on_every_key(clock, make_user):
 
     nightly = {c.pk: all_values(c.pk) for c in (ny, utc)}
     cohorts = {c.pk: _cohorts(c) for c in (ny, utc)}
+    tables = {c.pk: _day_tables(c) for c in (ny, utc)}
     for c in (ny, utc):
         assert sorted(nightly[c.pk]) == [FIRST + timedelta(days=k) for k in range((LAST - FIRST).days + 1)]
         services._wipe(c.pk)
@@ -264,6 +275,7 @@ def test_nightly_runs_and_a_backfill_agree_on_every_key(clock, make_user):
         ]
         assert not differing, f"{c.slug}: {len(differing)} values differ, e.g. {differing[:8]}"
         assert _cohorts(c) == cohorts[c.pk]
+        assert _day_tables(c) == tables[c.pk]
     # Not vacuous: the figures move.
     ny_values = all_values(ny.pk)
     assert max(v["dau"] for v in ny_values.values()) >= 3
