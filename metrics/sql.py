@@ -418,16 +418,29 @@ def materialize_span(span: Span) -> None:
         )
     )
 
+    # Top contributors: posts on the day they count for (docs/metrics.md §4: a held post on its
+    # approval day; rejected and undecided ones never), in two index range scans: posts written in
+    # the span, and the (rare) posts written earlier and approved in it. Plus referred joins.
+    published = "COALESCE(p.published_at, p.created_at)"
     _exec(
         *_sql(
             f"""
         INSERT INTO metrics_contributorday (community_id, user_id, day, posts, referred_joins)
         SELECT %(c)s, x.user_id, {ordinal_date_sql("x.day")}, SUM(x.posts), SUM(x.refs) FROM (
-            SELECT p.author_id AS user_id, {local_day_sql("p.created_at", span, p)} AS day,
+            SELECT p.author_id AS user_id, {local_day_sql(published, span, p)} AS day,
                    1 AS posts, 0 AS refs
               FROM communities_post p
-             WHERE p.community_id = %(c)s AND {in_span("p.created_at")}
-               AND p.status <> 'rejected' AND {not_bot("p.author_id", bots)}
+             WHERE p.community_id = %(c)s AND {in_span("p.created_at")} AND {published} < %(hi)s
+               AND p.status = 'published' AND {not_bot("p.author_id", bots)}
+               AND {member_at("p.author_id", "p.created_at")}
+            UNION ALL
+            SELECT p.author_id, {local_day_sql(published, span, p)}, 1, 0
+              FROM communities_post p
+             WHERE p.community_id = %(c)s AND p.created_at < %(lo)s AND {in_span(published)}
+               AND p.id IN (
+                   SELECT pe.post_id FROM communities_postevent pe
+                    WHERE pe.kind = 'approved' AND {in_span("pe.at")})
+               AND p.status = 'published' AND {not_bot("p.author_id", bots)}
                AND {member_at("p.author_id", "p.created_at")}
             UNION ALL
             SELECT e.inviter_id, e.day, 0, 1 FROM metrics_entrant e

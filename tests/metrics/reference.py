@@ -92,15 +92,18 @@ def materialize_day(w: DayWindow) -> None:
         p,
     )
 
-    # Top contributors / inviters: posts written on D (not rejected) and referred joins on D.
+    # Top contributors / inviters: posts counting for D (written on D, or for a held post approved
+    # on D; never rejected or undecided ones) and referred joins on D.
     _exec(
         f"""
         INSERT INTO metrics_contributorday (community_id, user_id, day, posts, referred_joins)
         SELECT %(c)s, x.user_id, %(day)s, SUM(x.posts), SUM(x.refs) FROM (
             SELECT p.author_id AS user_id, 1 AS posts, 0 AS refs
               FROM communities_post p
-             WHERE p.community_id = %(c)s AND p.created_at >= %(start)s AND p.created_at < %(end)s
-               AND p.status <> 'rejected' AND {not_bot("p.author_id", bots)}
+             WHERE p.community_id = %(c)s AND p.status = 'published'
+               AND COALESCE(p.published_at, p.created_at) >= %(start)s
+               AND COALESCE(p.published_at, p.created_at) < %(end)s
+               AND {not_bot("p.author_id", bots)}
                AND {member_at("p.author_id", "p.created_at")}
             UNION ALL
             SELECT e.inviter_id, 0, 1 FROM metrics_entrant e
