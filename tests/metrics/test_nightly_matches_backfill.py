@@ -133,7 +133,7 @@ def _history(clock, make_user):
     at(L(10, 12, 9), "a visits")(
         lambda: services.visit_record(user_id=users["a"].pk, community_id=ny.pk, day=L(10, 12, 9).date())
     )
-    # A reaction that is the day's only action, taken back three days later.
+    # A reaction that is the day's only action, taken back a week later (after its refreshed days).
     at(L(10, 13, 10), "a reacts")(lambda: react(clock, users["a"].pk, fresh("T0.open"), "heart", now()))
     at(L(10, 20, 14), "a takes it back")(
         lambda: react(clock, users["a"].pk, fresh("T0.open"), "heart", now())
