@@ -36,9 +36,11 @@ def test_a_real_worker_builds_the_archive(transactional_db, celery_worker_proc):
     # The worker is shared by the session: let it finish this test's follow-up (the owner's email)
     # before the database is flushed under it.
     celery_worker_proc.wait_for(
-        lambda: not NotificationEmail.objects.filter(
-            notification__recipient=community.created_by, status__in=["pending", "sending"]
-        ).exists(),
+        lambda: (
+            not NotificationEmail.objects.filter(
+                notification__recipient=community.created_by, status__in=["pending", "sending"]
+            ).exists()
+        ),
         timeout=60,
         message="the export-ready email was handled",
     )
