@@ -45,7 +45,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Task modules not named tasks.py (autodiscovery only finds <app>.tasks), and config's own
 # tasks (config is not a Django app, so autodiscovery does not see it).
-app.conf.imports = ("communities.ritual_tasks", "config.tasks")
+app.conf.imports = ("communities.ritual_tasks", "communities.integrations.tasks", "config.tasks")
 
 # Beat schedule: apps register nothing themselves; each entry is listed here.
 app.conf.beat_schedule = {
@@ -80,6 +80,13 @@ app.conf.beat_schedule = {
     "members-dispatch-digests": {
         "task": "members.tasks.dispatch_digests",
         "schedule": crontab(minute="*/15"),
+    },
+    # Every minute: webhook tries whose countdown task was lost (broker or worker restart) are
+    # queued again; each try is claimed atomically, so a duplicate does nothing.
+    "webhooks-retry-due": {
+        "task": "integrations.retry_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     # Every minute: re-send tasks that could not be published while the broker was down.
     "republish-deferred-tasks": {"task": "members.tasks.republish_deferred_tasks", "schedule": 60.0},
