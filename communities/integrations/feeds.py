@@ -19,8 +19,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from communities.discussions.models import Thread
 from communities.integrations import selectors, services
-from communities.models import Space, Thread
+from communities.models import Space
 from members import access
 
 

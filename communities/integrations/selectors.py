@@ -16,9 +16,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
+from communities.discussions.models import Post, PostStatus, Thread
 from communities.integrations import events
 from communities.integrations.models import FeedToken, Webhook, WebhookAttempt, WebhookDelivery
-from communities.models import Community, Post, PostStatus, Space, Thread
+from communities.models import Community, Space
 from members import access
 from members.models import JoinRequest, Membership, MembershipStatus, User
 from moderation.models import Flag

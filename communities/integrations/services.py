@@ -325,7 +325,7 @@ def _count_failed_delivery(webhook_id: int, now: datetime) -> None:
 
 def _email_owners_disabled(webhook_id: int) -> int:
     """Tell the community's owners that a webhook was turned off (and where to turn it on)."""
-    from members.services_email import email_blocker
+    from members.notifications.emails import email_blocker
 
     webhook = Webhook.objects.select_related("community").filter(pk=webhook_id).first()
     if webhook is None:

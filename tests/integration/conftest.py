@@ -124,6 +124,10 @@ def celery_worker_proc(django_db_setup, django_db_blocker) -> Iterator[WorkerPro
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "HEARTH_VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # Webhook tests: the worker may call the test's receiver on 127.0.0.1 (and nothing else
+        # private), and retries wait 0.2 s, 1.2 s, … instead of minutes.
+        "HEARTH_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "HEARTH_WEBHOOK_RETRY_BASE": "0.2",
     }
     cmd = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
