@@ -128,8 +128,8 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
     host = parts.hostname or ""
     if not host:
         raise UnsafeURL("The URL needs a host name.")
-    if any(c.isspace() for c in url):
-        raise UnsafeURL("The URL can't contain spaces.")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise UnsafeURL("The URL can't contain spaces or control characters.")
     port = port or (443 if scheme == "https" else 80)
     path = parts.path or "/"
     if parts.query:
@@ -147,7 +147,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         return [literal]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
+    except (socket.gaierror, UnicodeError, OSError, ValueError):  # ValueError: e.g. a NUL byte
         raise UnsafeURL(f"The host name {host} could not be resolved.") from None
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
@@ -170,7 +170,8 @@ def check_url(url: str) -> Target:
     for address in addresses:
         problem = address_problem(address)
         if problem:
-            raise UnsafeURL(f"{host} resolves to {address}, {problem}; Hearth only calls public addresses.")
+            where = f"{host} is" if host == str(address) else f"{host} resolves to {address},"
+            raise UnsafeURL(f"{where} {problem}; Hearth only calls public addresses.")
     return Target(scheme=scheme, host=host, port=port, path=path, address=str(addresses[0]))
 
 

@@ -8,6 +8,7 @@ a member may not see is not sent at all (``event_payload`` returns None).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,14 @@ def delivery_page(webhook: Webhook, page_number: str | int | None) -> Page:
     """One page of a webhook's delivery log, newest first (a fixed number of queries)."""
     qs = WebhookDelivery.objects.filter(webhook=webhook).defer("body").order_by("-created_at", "-id")
     return Paginator(qs, DELIVERIES_PER_PAGE).get_page(page_number)
+
+
+def delivery_body_pretty(delivery: WebhookDelivery) -> str:
+    """The stored body, indented for reading (the raw body is what was signed and sent)."""
+    try:
+        return json.dumps(json.loads(delivery.body), indent=2, ensure_ascii=False, sort_keys=True)
+    except ValueError:
+        return delivery.body
 
 
 def delivery_attempts(delivery: WebhookDelivery) -> list[WebhookAttempt]:

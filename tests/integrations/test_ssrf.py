@@ -89,6 +89,10 @@ def test_dns_name_resolving_to_private_address_is_refused(fake_dns, settings):
         ("http://example.org:99999/", "not a valid URL"),
         ("not a url", "http:// or https://"),
         ("https://" + "a" * 600 + ".org/", "under 500"),
+        ("https://exa\x00mple.org/", "control characters"),
+        ("https://example.org/a b", "spaces"),
+        ("https://" + "b" * 70 + ".invalid/", "could not be resolved"),
+        ("https://[::1/", "not a valid URL"),
     ],
 )
 def test_bad_urls_are_refused(url, message):
