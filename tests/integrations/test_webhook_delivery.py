@@ -258,3 +258,36 @@ def test_any_2xx_is_success(status, receiver, make_webhook, community, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         services.webhook_send_test(webhook=hook)
     assert WebhookDelivery.objects.get(webhook=hook).status == DeliveryStatus.SUCCEEDED
+
+
+def test_sweep_requeues_a_lost_retry(receiver, make_webhook, community, member, make_thread):
+    """A retry whose countdown task was lost (broker restart) is picked up by the beat sweep."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from communities.integrations import tasks
+
+    hook = make_webhook(community, receiver, events=["thread.created"])
+    thread = make_thread(member)
+    (delivery_id,) = services.deliveries_create(
+        event="thread.created",
+        event_id="evt-lost",
+        community_id=community.pk,
+        occurred_at=timezone.now(),
+        refs={"post_id": thread.posts.get(is_opening=True).pk},
+    )
+    # Try 1 failed an hour ago and its retry task never arrived.
+    WebhookDelivery.objects.filter(pk=delivery_id).update(
+        status=DeliveryStatus.RETRYING, attempts=1, next_attempt_at=timezone.now() - timedelta(hours=1)
+    )
+    # Not yet overdue: left alone.
+    assert services.deliveries_due(now=timezone.now() - timedelta(hours=2)) == []
+    assert services.deliveries_due() == [(delivery_id, 2)]
+    tasks.retry_due.apply()
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
+    assert len(receiver.wait_for(1)) == 1
+    assert receiver.requests[0].headers["Hearth-Attempt"] == "2"
+    # Nothing left for the sweep.
+    assert services.deliveries_due() == []
