@@ -268,7 +268,7 @@ def test_sweep_requeues_a_lost_retry(receiver, make_webhook, community, member, 
 
     from communities.integrations import tasks
 
-    hook = make_webhook(community, receiver, events=["thread.created"])
+    make_webhook(community, receiver, events=["thread.created"])
     thread = make_thread(member)
     (delivery_id,) = services.deliveries_create(
         event="thread.created",
