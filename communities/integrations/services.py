@@ -102,7 +102,10 @@ def webhook_update(
 ) -> Webhook:
     """Change a webhook. Turning it on again clears its failure count."""
     webhook = Webhook.objects.select_for_update().get(pk=webhook.pk)
-    webhook.url = _check_url(url)
+    url = (url or "").strip()
+    if url != webhook.url:  # an unchanged URL is checked again at every try anyway
+        url = _check_url(url)
+    webhook.url = url
     webhook.events = _clean_events(chosen_events)
     webhook.description = (description or "").strip()[:100]
     if is_active and not webhook.is_active:

@@ -187,3 +187,23 @@ def test_refused_again_at_delivery_time_when_dns_changes(
     attempt = WebhookAttempt.objects.get(delivery=delivery)
     assert attempt.error.startswith("Refused:") and "loopback" in attempt.error
     assert connections == []  # never connected
+
+
+def test_changing_the_url_to_a_private_one_is_refused(client, community, owner, fake_dns, settings):
+    settings.HEARTH_WEBHOOK_ALLOWED_NETWORKS = []
+    fake_dns["hooks.example.test"] = ["93.184.216.34"]
+    hook = services.webhook_create(
+        community=community,
+        actor=owner.user,
+        url="https://hooks.example.test/in",
+        chosen_events=["post.created"],
+    )
+    client.force_login(owner.user)
+    response = client.post(
+        hook.get_absolute_url(),
+        {"url": "http://[::1]:8080/in", "events": ["post.created"], "is_active": "on"},
+    )
+    assert response.status_code == 400
+    assert "loopback" in response.content.decode()
+    hook.refresh_from_db()
+    assert hook.url == "https://hooks.example.test/in"
