@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 
 from communities.discussions.models import Thread
 from communities.integrations import selectors, services
@@ -36,7 +36,7 @@ class FeedSource:
 class _ThreadFeed(Feed):
     """What both feed kinds share: one item per thread, its opening post as the content."""
 
-    feed_type = Atom1Feed
+    feed_type: type[SyndicationFeed] = Atom1Feed
 
     def title(self, obj: FeedSource) -> str:
         if obj.space is not None:
@@ -62,7 +62,8 @@ class _ThreadFeed(Feed):
         return item.title
 
     def item_description(self, item: Thread) -> str:
-        return item.opening_html  # sanitized when written (render_user_markdown)
+        # The opening post's HTML (selectors.feed_threads), sanitized when written.
+        return str(getattr(item, "opening_html", ""))
 
     def item_link(self, item: Thread) -> str:
         return selectors.absolute(item.get_absolute_url())

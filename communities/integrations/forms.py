@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from communities.integrations import events
@@ -27,10 +29,11 @@ class WebhookForm(forms.Form):
         error_messages={"required": "Choose at least one event."},
     )
 
-    def __init__(self, *args: object, with_active: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: Any, with_active: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Read at form time: other rooms may add event kinds when the app starts.
-        self.fields["events"].choices = [(name, f"{label} ({name})") for name, label in events.EVENT_CHOICES]
+        chosen = cast(forms.MultipleChoiceField, self.fields["events"])
+        chosen.choices = [(name, f"{label} ({name})") for name, label in events.EVENT_CHOICES]
         if with_active:
             self.fields["is_active"] = forms.BooleanField(
                 label="Active", required=False, help_text="Turned-off webhooks receive nothing."

@@ -9,6 +9,7 @@ a member may not see is not sent at all (``event_payload`` returns None).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +105,15 @@ def _post(post: Post, community: Community, *, with_body: bool = True) -> dict[s
     return data
 
 
-def _load_post(community: Community, post_id: object) -> Post | None:
+def ref_id(refs: dict[str, Any], key: str) -> int | None:
+    """An object id named in an event's refs (ints survive the JSON round trip through Celery)."""
+    value = refs.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _load_post(community: Community, post_id: int | None) -> Post | None:
+    if post_id is None:
+        return None
     return (
         Post.objects.select_related("thread", "thread__space", "thread__community", "author")
         .filter(pk=post_id, community_id=community.pk)
@@ -118,7 +127,7 @@ def _payload_data(event: str, community: Community, refs: dict[str, Any]) -> dic
         return {"message": "A test delivery from Hearth. Your endpoint is reachable."}
 
     if event in (events.THREAD_CREATED, events.POST_CREATED):
-        post = _load_post(community, refs.get("post_id"))
+        post = _load_post(community, ref_id(refs, "post_id"))
         if post is None or not access.webhook_may_show_post(post):
             return None
         if event == events.THREAD_CREATED:
@@ -131,7 +140,7 @@ def _payload_data(event: str, community: Community, refs: dict[str, Any]) -> dic
         return {"post": _post(post, community)}
 
     if event == events.POST_HIDDEN:
-        post = _load_post(community, refs.get("post_id"))
+        post = _load_post(community, ref_id(refs, "post_id"))
         if post is None or not access.webhook_may_show_space(post.thread.space):
             return None
         data = _post(post, community, with_body=False)
@@ -144,7 +153,7 @@ def _payload_data(event: str, community: Community, refs: dict[str, Any]) -> dic
             Flag.objects.select_related(
                 "post", "post__thread", "post__thread__space", "post__thread__community"
             )
-            .filter(pk=refs.get("flag_id"), community_id=community.pk)
+            .filter(pk=ref_id(refs, "flag_id") or 0, community_id=community.pk)
             .first()
         )
         if flag is None or not access.webhook_may_show_space(flag.post.thread.space):
@@ -165,7 +174,7 @@ def _payload_data(event: str, community: Community, refs: dict[str, Any]) -> dic
     if event in (events.MEMBER_JOINED, events.MEMBER_LEFT):
         membership = (
             Membership.objects.select_related("user")
-            .filter(pk=refs.get("membership_id"), community_id=community.pk)
+            .filter(pk=ref_id(refs, "membership_id") or 0, community_id=community.pk)
             .first()
         )
         if membership is None or membership.user.is_bot:
@@ -188,7 +197,7 @@ def _payload_data(event: str, community: Community, refs: dict[str, Any]) -> dic
     if event == events.JOIN_REQUEST_CREATED:
         join_request = (
             JoinRequest.objects.select_related("user")
-            .filter(pk=refs.get("join_request_id"), community_id=community.pk)
+            .filter(pk=ref_id(refs, "join_request_id") or 0, community_id=community.pk)
             .first()
         )
         if join_request is None:
@@ -258,9 +267,15 @@ def feed_threads(
     return list(qs[:limit])
 
 
-def feed_tokens_of(user: User) -> list[Membership]:
-    """The user's active memberships (with their community), each with ``feed_token``: the live
-    token row or None. Two queries."""
+@dataclass(frozen=True)
+class FeedLinkRow:
+    community: Community
+    token: FeedToken | None
+
+
+def feed_tokens_of(user: User) -> list[FeedLinkRow]:
+    """One row per community the user is an active member of, with the live feed token (or
+    None). Two queries."""
     memberships = list(
         Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE)
         .select_related("community")
@@ -272,6 +287,4 @@ def feed_tokens_of(user: User) -> list[Membership]:
             user=user, revoked_at__isnull=True, community_id__in=[m.community_id for m in memberships]
         )
     }
-    for m in memberships:
-        m.feed_token = tokens.get(m.community_id)
-    return memberships
+    return [FeedLinkRow(community=m.community, token=tokens.get(m.community_id)) for m in memberships]

@@ -43,7 +43,7 @@ from communities.integrations.models import (
     new_feed_token,
     new_webhook_secret,
 )
-from communities.integrations.selectors import absolute, event_payload
+from communities.integrations.selectors import absolute, event_payload, ref_id
 from communities.models import Community
 from members.models import Membership, MembershipStatus, Role, User
 
@@ -146,7 +146,7 @@ def webhook_send_test(*, webhook: Webhook) -> None:
 def webhooks_wanting(*, event: str, community_id: int, refs: dict[str, Any]) -> bool:
     """Whether any webhook would take this event (checked before queueing any work)."""
     if event == events.PING:
-        return Webhook.objects.filter(pk=refs.get("webhook_id"), community_id=community_id).exists()
+        return Webhook.objects.filter(pk=ref_id(refs, "webhook_id") or 0, community_id=community_id).exists()
     wanted = Webhook.objects.filter(community_id=community_id, is_active=True).values_list(
         "events", flat=True
     )
@@ -164,7 +164,7 @@ def deliveries_create(
     if community is None:
         return []
     if event == events.PING:
-        hooks = list(Webhook.objects.filter(pk=refs.get("webhook_id"), community=community))
+        hooks = list(Webhook.objects.filter(pk=ref_id(refs, "webhook_id") or 0, community=community))
     else:
         hooks = [h for h in Webhook.objects.filter(community=community, is_active=True) if h.wants(event)]
     if not hooks:

@@ -3,6 +3,8 @@ Thin: access, then a selector or service, then a template."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +16,7 @@ from communities.integrations import egress, selectors, services
 from communities.integrations.forms import WebhookForm
 from communities.integrations.models import MAX_ATTEMPTS
 from members import access
+from members.models import User
 from members.selectors import join_state, member_count
 
 NEW_FEED_SESSION_KEY = "integrations.new_feed_link"
@@ -54,7 +57,7 @@ def webhook_new(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             hook = services.webhook_create(
                 community=acc.community,
-                actor=request.user,
+                actor=cast(User, request.user),  # an owner: signed in
                 url=data["url"],
                 chosen_events=data["events"],
                 description=data["description"],
@@ -156,11 +159,11 @@ def delivery_detail(request: HttpRequest, slug: str, webhook_id: int, delivery_i
 def feed_settings(request: HttpRequest) -> HttpResponse:
     access.require_login(request.user)
     new_link = request.session.pop(NEW_FEED_SESSION_KEY, None)
-    memberships = selectors.feed_tokens_of(request.user)
+    rows = selectors.feed_tokens_of(cast(User, request.user))
     return render(
         request,
         "integrations/settings_feeds.html",
-        {"section": "feeds", "memberships": memberships, "new_link": new_link},
+        {"section": "feeds", "rows": rows, "new_link": new_link},
     )
 
 
@@ -180,6 +183,6 @@ def feed_link_new(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def feed_link_revoke(request: HttpRequest, slug: str) -> HttpResponse:
     membership = access.membership_for_feed_link(request.user, slug)
-    services.feed_token_revoke(user=request.user, community=membership.community)
+    services.feed_token_revoke(user=membership.user, community=membership.community)
     messages.success(request, f"Your feed link for {membership.community.name} no longer works.")
     return redirect("settings-feeds")

@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 
 from communities.discussions.models import Post, PostStatus
+from communities.integrations.models import FeedToken, Webhook, WebhookDelivery, feed_token_digest
 from communities.models import Community, Space, Visibility
 from members.access.content import require_login
 from members.access.core import (
@@ -32,10 +35,8 @@ def community_for_webhooks(user: object, slug: str) -> CommunityAccess:
     return community_for_owner(user, slug)
 
 
-def webhook_for_owner(user: object, slug: str, webhook_id: int) -> tuple[object, CommunityAccess]:
+def webhook_for_owner(user: object, slug: str, webhook_id: int) -> tuple[Webhook, CommunityAccess]:
     """A webhook of this community, for its owners; another community's id is 404."""
-    from communities.integrations.models import Webhook
-
     access = community_for_webhooks(user, slug)
     webhook = Webhook.objects.filter(pk=webhook_id, community_id=access.community.pk).first()
     if webhook is None:
@@ -46,10 +47,8 @@ def webhook_for_owner(user: object, slug: str, webhook_id: int) -> tuple[object,
 
 def delivery_for_owner(
     user: object, slug: str, webhook_id: int, delivery_id: int
-) -> tuple[object, object, CommunityAccess]:
+) -> tuple[WebhookDelivery, Webhook, CommunityAccess]:
     """One delivery of one of this community's webhooks (404 for any other pair of ids)."""
-    from communities.integrations.models import WebhookDelivery
-
     webhook, access = webhook_for_owner(user, slug, webhook_id)
     delivery = WebhookDelivery.objects.filter(pk=delivery_id, webhook_id=webhook.pk).first()
     if delivery is None:
@@ -88,12 +87,10 @@ def community_for_public_feed(slug: str) -> CommunityAccess:
     return CommunityAccess(community, None)
 
 
-def feed_for_token(token: str) -> tuple[CommunityAccess, object]:
+def feed_for_token(token: str) -> tuple[CommunityAccess, FeedToken]:
     """The community and membership behind a personal feed token, with the token row; 404 when
     the token is unknown or revoked, or its owner is no longer an active member (left, banned,
     deactivated)."""
-    from communities.integrations.models import FeedToken, feed_token_digest
-
     if not token or len(token) > 100:
         raise Http404
     row = (
@@ -117,7 +114,7 @@ def feed_space(access: CommunityAccess, space_slug: str) -> Space:
     return space
 
 
-def membership_for_feed_link(user: object, slug: str) -> Membership:
+def membership_for_feed_link(user: Any, slug: str) -> Membership:
     """Making or revoking one's own feed link: active members of that community; others 404."""
     require_login(user)
     membership = (
