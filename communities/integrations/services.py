@@ -46,6 +46,7 @@ from communities.integrations.models import (
 from communities.integrations.selectors import absolute, event_payload, ref_id
 from communities.models import Community
 from members.models import Membership, MembershipStatus, Role, User
+from moderation import ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,18 @@ def webhook_delete(*, webhook: Webhook) -> None:
     Webhook.objects.filter(pk=webhook.pk).delete()
 
 
+TESTS_PER_HOUR = 10
+
+
 def webhook_send_test(*, webhook: Webhook) -> None:
     """Queue a ``ping`` delivery to this one webhook (also when it is turned off: a way to check
-    the endpoint before turning it on again). One try, no retries, never counted as a failure."""
+    the endpoint before turning it on again). One try, no retries, never counted as a failure.
+    Limited per webhook (RateLimited), so the button can't be used to hammer someone's server."""
+    ratelimit.hit(
+        ratelimit.Limit("webhook-test", TESTS_PER_HOUR, 3600),
+        str(webhook.pk),
+        message=f"A webhook can be tested {TESTS_PER_HOUR} times an hour. Try again {{when}}.",
+    )
     events.emit(events.PING, community_id=webhook.community_id, webhook_id=webhook.pk)
 
 

@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from communities.integrations import egress, selectors, services
 from communities.integrations.forms import WebhookForm
 from communities.integrations.models import MAX_ATTEMPTS
+from config.errors import too_many_requests
 from members import access
 from members.models import User
 from members.selectors import join_state, member_count
+from moderation import ratelimit
 
 NEW_FEED_SESSION_KEY = "integrations.new_feed_link"
 
@@ -121,7 +123,10 @@ def webhook_rotate(request: HttpRequest, slug: str, webhook_id: int) -> HttpResp
 @require_POST
 def webhook_test(request: HttpRequest, slug: str, webhook_id: int) -> HttpResponse:
     hook, _ = access.webhook_for_owner(request.user, slug, webhook_id)
-    services.webhook_send_test(webhook=hook)
+    try:
+        services.webhook_send_test(webhook=hook)
+    except ratelimit.RateLimited as exc:
+        return too_many_requests(request, " ".join(exc.messages), exc.retry_after)
     messages.success(request, "Test delivery queued. Its result shows in the log below.")
     return redirect("webhook-deliveries", slug=slug, webhook_id=hook.pk)
 

@@ -229,3 +229,19 @@ def test_detail_page_query_count(client, community, owner, hook, django_assert_m
         assert client.get(hook.get_absolute_url()).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(reverse("webhook-list", args=[community.slug])).status_code == 200
+
+
+def test_send_test_is_rate_limited(
+    client, community, owner, hook, settings, django_capture_on_commit_callbacks
+):
+    settings.RATE_LIMITS_ENABLED = True
+    client.force_login(owner.user)
+    url = reverse("webhook-test", args=[community.slug, hook.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(10):
+            assert client.post(url).status_code == 302
+        response = client.post(url)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "10 times an hour" in response.content.decode()
+    assert WebhookDelivery.objects.filter(webhook=hook, event="ping").count() == 10
