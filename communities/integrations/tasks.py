@@ -49,8 +49,13 @@ def dispatch_event(
 def deliver(self: Task, delivery_id: int, number: int) -> None:
     """Try ``number`` of a delivery; on failure queue the next try after the backoff delay."""
     delay = services.delivery_attempt(delivery_id=delivery_id, number=number)
-    if delay is not None:
-        deliver.apply_async((delivery_id, number + 1), countdown=delay, **_same_queue(self))
+    if delay is None:
+        return
+    if self.request.is_eager and delay > 1:
+        # Running eagerly (no worker: the request's own thread) Celery would ignore the countdown
+        # and retry at once; leave the try to the beat sweep (next_attempt_at is stored).
+        return
+    deliver.apply_async((delivery_id, number + 1), countdown=delay, **_same_queue(self))
 
 
 @shared_task(name="integrations.retry_due", ignore_result=True)

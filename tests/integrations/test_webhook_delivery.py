@@ -291,3 +291,21 @@ def test_sweep_requeues_a_lost_retry(receiver, make_webhook, community, member, 
     assert receiver.requests[0].headers["Hearth-Attempt"] == "2"
     # Nothing left for the sweep.
     assert services.deliveries_due() == []
+
+
+def test_eager_mode_never_retries_inside_the_request(
+    receiver, make_webhook, community, member, make_thread, django_capture_on_commit_callbacks, settings
+):
+    """Without a worker (tasks eager) a real backoff can't happen in-process: the first try runs,
+    the retry waits for the beat sweep instead of firing at once."""
+    settings.HEARTH_WEBHOOK_RETRY_BASE = 60.0
+    receiver.respond_with(500, 200)
+    hook = make_webhook(community, receiver, events=["thread.created"])
+    settings.HEARTH_WEBHOOK_RETRY_BASE = 60.0  # make_webhook's settings fixture set it to 0
+    with django_capture_on_commit_callbacks(execute=True):
+        make_thread(member)
+    time.sleep(0.2)
+    assert len(receiver.requests) == 1
+    delivery = WebhookDelivery.objects.get(webhook=hook)
+    assert delivery.status == DeliveryStatus.RETRYING
+    assert 50 < (delivery.next_attempt_at - delivery.last_attempt_at).total_seconds() < 70
