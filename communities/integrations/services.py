@@ -46,6 +46,7 @@ from communities.integrations.models import (
 from communities.integrations.selectors import absolute, event_payload, ref_id
 from communities.models import Community
 from members.models import Membership, MembershipStatus, Role, User
+from members.notifications.emails import email_blocker
 from moderation import ratelimit
 
 log = logging.getLogger(__name__)
@@ -226,7 +227,9 @@ def _claim(delivery_id: int, number: int) -> WebhookDelivery | None:
     )
     if claimed != 1:
         return None
-    return WebhookDelivery.objects.select_related("webhook", "webhook__community").get(pk=delivery_id)
+    return (
+        WebhookDelivery.objects.select_related("webhook", "webhook__community").filter(pk=delivery_id).first()
+    )
 
 
 def _send(delivery: WebhookDelivery) -> tuple[int | None, int | None, str, str]:
@@ -278,6 +281,29 @@ def delivery_attempt(*, delivery_id: int, number: int) -> float | None:
     now = timezone.now()
     final = ok or is_ping or number >= MAX_ATTEMPTS
     delay = None if final else retry_delay(number)
+    try:
+        _record(delivery, number, now, status, duration_ms, error, excerpt, ok=ok, final=final, delay=delay)
+    except IntegrityError:  # the webhook (and its log) was deleted while the request was out
+        return None
+    return delay
+
+
+def _record(
+    delivery: WebhookDelivery,
+    number: int,
+    now: datetime,
+    status: int | None,
+    duration_ms: int | None,
+    error: str,
+    excerpt: str,
+    *,
+    ok: bool,
+    final: bool,
+    delay: float | None,
+) -> None:
+    """Store one try's outcome and move the delivery (and the webhook's counters) on."""
+    webhook = delivery.webhook
+    is_ping = delivery.event == events.PING
     with transaction.atomic():
         WebhookAttempt.objects.get_or_create(
             delivery=delivery,
@@ -311,7 +337,6 @@ def delivery_attempt(*, delivery_id: int, number: int) -> float | None:
             _count_failed_delivery(webhook.pk, now)
         else:
             Webhook.objects.filter(pk=webhook.pk).update(last_failure_at=now)
-    return delay
 
 
 def _count_failed_delivery(webhook_id: int, now: datetime) -> None:
@@ -338,8 +363,6 @@ def _count_failed_delivery(webhook_id: int, now: datetime) -> None:
 
 def _email_owners_disabled(webhook_id: int) -> int:
     """Tell the community's owners that a webhook was turned off (and where to turn it on)."""
-    from members.notifications.emails import email_blocker
-
     webhook = Webhook.objects.select_related("community").filter(pk=webhook_id).first()
     if webhook is None:
         return 0
