@@ -27,6 +27,7 @@ from communities.discussions.models import (
     ThreadReadState,
     ThreadSubscription,
 )
+from communities.integrations import events
 from communities.markdown import mentioned_handles, render_user_markdown
 from communities.models import Community, Space
 from config.jobs import enqueue_on_commit
@@ -201,6 +202,10 @@ def thread_create(
     moderation_post_created(post, decision)
     if decision.published and mentioned_handles(body_md):
         _enqueue_notify(post.pk)
+    if decision.published:
+        events.emit(
+            events.THREAD_CREATED, community_id=thread.community_id, thread_id=thread.pk, post_id=post.pk
+        )
     return thread
 
 
@@ -250,6 +255,9 @@ def post_create(
     moderation_post_created(post, decision)
     if decision.published:
         _enqueue_notify(post.pk)
+        events.emit(
+            events.POST_CREATED, community_id=thread.community_id, thread_id=thread.pk, post_id=post.pk
+        )
     return post
 
 
