@@ -140,8 +140,7 @@ def pytest_runtest_makereport(item, call):
     if report.skipped:
         report.outcome = "failed"
         report.longrepr = (
-            f"HEARTH_REQUIRE_SERVICES=true but integration test {item.nodeid} was skipped: "
-            f"{report.longrepr}"
+            f"HEARTH_REQUIRE_SERVICES=true but integration test {item.nodeid} was skipped: {report.longrepr}"
         )
     elif report.when == "call" and report.passed:
         _integration_ran.append(item.nodeid)

@@ -22,6 +22,7 @@ test code would *not* reach the worker.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -104,14 +105,19 @@ def _test_database_url() -> str:
     return urlunparse(parsed._replace(path=f"/{test_name}"))
 
 
-@pytest.fixture(scope="session")
-def celery_worker_proc(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
-    redis_url = _require_redis()
-    with django_db_blocker.unblock():
-        database_url = _test_database_url()
+@contextlib.contextmanager
+def start_worker(
+    database_url: str, redis_url: str, extra_env: dict | None = None, queue: str | None = None
+) -> Iterator[WorkerProcess]:
+    """Start ``celery worker --pool=solo`` on a queue of its own; stop it (SIGTERM) at the end.
+
+    ``extra_env`` adds or overrides environment variables of the worker (for example an SMTP
+    server, a short visibility timeout). Tasks the worker itself queues go to the same queue;
+    pass ``queue`` to consume the queue of an earlier worker (whose unacked messages come back).
+    """
     tag = uuid.uuid4().hex[:10]
     hostname = f"hearth-test-{tag}@%h"
-    queue = f"hearth-test-{tag}"
+    queue = queue or f"hearth-test-{tag}"
     var_dir = Path(tempfile.mkdtemp(prefix="hearth-worker-"))
     log_path = var_dir / "worker.log"
     env = {
@@ -119,11 +125,13 @@ def celery_worker_proc(django_db_setup, django_db_blocker) -> Iterator[WorkerPro
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         "HEARTH_TESTING": "false",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "HEARTH_VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        **(extra_env or {}),
     }
     cmd = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
@@ -137,12 +145,22 @@ def celery_worker_proc(django_db_setup, django_db_blocker) -> Iterator[WorkerPro
         _wait_until_ready(worker)
         yield worker
     finally:
-        process.terminate()  # SIGTERM: warm shutdown, finishes the current task
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process.poll() is None:
+            process.terminate()  # SIGTERM: warm shutdown, finishes the current task
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_proc(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
+    redis_url = _require_redis()
+    with django_db_blocker.unblock():
+        database_url = _test_database_url()
+    with start_worker(database_url, redis_url) as worker:
+        yield worker
 
 
 def _nodename_host() -> str:
@@ -166,4 +184,3 @@ def _wait_until_ready(worker: WorkerProcess) -> None:
 @pytest.fixture
 def heartbeat_token() -> str:
     return secrets.token_hex(8)
-
