@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from communities.models import Community, Post, Space, Thread
-from communities.services import community_create, post_create, thread_create
+from communities.discussions.models import Post, Thread
+from communities.discussions.services import post_create, thread_create
+from communities.models import Community, Space
+from communities.services import community_create
 from members.models import Membership, Role, User
 from members.services import membership_join
 
@@ -160,7 +162,7 @@ def make_ritual(db):
     """A ritual in the community's General space; keyword arguments override the defaults."""
     import datetime as dt
 
-    from communities.ritual_services import ritual_create
+    from communities.rituals.services import ritual_create
 
     def make(community: Community, *, created_by: User | None = None, now=None, **fields):
         created_by = created_by or Membership.objects.get(community=community, role=Role.OWNER).user

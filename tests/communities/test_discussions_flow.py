@@ -5,19 +5,20 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from communities.models import (
+from communities.discussions.models import (
     Post,
     PostEvent,
     PostRevision,
     Reaction,
-    Space,
     SubscriptionLevel,
     Thread,
     ThreadReadState,
     ThreadSubscription,
 )
-from communities.services import post_create, thread_create, thread_subscribe
-from members.models import Notification, Role
+from communities.discussions.services import post_create, thread_create, thread_subscribe
+from communities.models import Space
+from members.models import Role
+from members.notifications.models import Notification
 from moderation.models import AuditAction, AuditLogEntry
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +154,7 @@ def test_edit_keeps_revisions_and_history_visibility(client, member, make_member
     assert client.post(url, {"title": "x", "body": "hijack"}).status_code == 403
 
 
-def test_soft_delete_placeholder_and_moderator_restore(client, member, make_member, moderator, thread):
+def test_soft_delete_placeholder_and_author_restore(client, member, make_member, moderator, thread):
     other = make_member(thread.community)
     reply = post_create(author=member, thread=thread, body_md="Secret-ish reply")
     client.force_login(member.user)
@@ -166,13 +167,19 @@ def test_soft_delete_placeholder_and_moderator_restore(client, member, make_memb
     page = client.get(thread.get_absolute_url())
     assert b"deleted by its author" in page.content and b"Secret-ish reply" not in page.content
     assert client.post(reverse("post-restore", args=[thread.community.slug, reply.pk])).status_code == 404
+    # The author's deletion is the author's choice: a moderator can't bring the words back.
     client.force_login(moderator.user)
+    assert client.post(reverse("post-restore", args=[thread.community.slug, reply.pk])).status_code == 403
+    reply.refresh_from_db()
+    assert reply.removed_at is not None
+    # The author can undo it; nothing is audited (it was never a moderation action).
+    client.force_login(member.user)
     assert client.post(reverse("post-restore", args=[thread.community.slug, reply.pk])).status_code == 302
     reply.refresh_from_db()
     thread.refresh_from_db()
     assert reply.removed_at is None and thread.reply_count == 1
-    assert PostEvent.objects.filter(post=reply, kind="restored").exists()
-    assert AuditLogEntry.objects.filter(action=AuditAction.POST_RESTORED, target_post=reply).exists()
+    assert PostEvent.objects.filter(post=reply, kind="restored", by_moderator=False).exists()
+    assert not AuditLogEntry.objects.filter(target_post=reply).exists()
 
 
 def test_reactions_toggle_plain_and_htmx(client, member, thread):
@@ -388,7 +395,7 @@ def test_search_member_finds_outsider_does_not(
     t = make_thread(member, title="Sourdough starters", body="My sourdough starter bubbles happily")
     other_post = post_create(author=member, thread=t, body_md="removed sourdough words")
     client.force_login(member.user)
-    from communities.services import post_delete
+    from communities.discussions.services import post_delete
 
     post_delete(actor=member, post=other_post)
     resp = client.get(reverse("community-search", args=[t.community.slug]) + "?q=sourdough")
@@ -416,7 +423,7 @@ def test_search_snippet_escapes_html(client, member, make_thread):
 
 
 def test_highlight_filter_escapes_and_balances():
-    from communities.selectors import HL_START, HL_STOP
+    from communities.search.selectors import HL_START, HL_STOP
     from communities.templatetags.discussions import highlight
 
     assert highlight(f"<b>{HL_START}x{HL_STOP}</b> {HL_START}open") == (
@@ -472,7 +479,7 @@ def test_bot_can_author_threads(make_user, community):
 def test_demo_seed_is_idempotent(community, make_member, django_capture_on_commit_callbacks):
     import io
 
-    from communities.demo_discussions import DEMO_TITLE, seed
+    from communities.demo.discussions import DEMO_TITLE, seed
 
     for _ in range(3):
         make_member(community)

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Post, Thread
+from communities.discussions.models import Post, Thread
 from config.clientip import client_ip
 from members.models import Invite, Membership
 from moderation.models import Flag
