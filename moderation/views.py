@@ -9,14 +9,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.discussions.models import Post
 from communities.models import Community
+from config.inputs import safe_next
 from members import access
 from members.models import JoinRequest, User
 from members.services import MembershipError
@@ -219,10 +219,7 @@ def queue_held(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
+    return safe_next(request, fallback)
 
 
 @require_http_methods(["GET", "POST"])
@@ -263,7 +260,7 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
             if _is_htmx(request):
                 return render(request, "moderation/_flag_done.html", {"post": post, "text": text})
             messages.success(request, text)
-            return redirect(back)
+            return HttpResponseRedirect(back)
     elif request.method == "POST":
         status = 400
     context["form"] = form
@@ -284,7 +281,7 @@ def post_moderate(request: HttpRequest, slug: str, post_id: int) -> HttpResponse
     form = PostModerationForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose hide, restore or delete.")
-        return redirect(back)
+        return HttpResponseRedirect(back)
     action = {"hide": services.post_hide, "restore": services.post_restore, "delete": services.post_erase}
     try:
         action[form.cleaned_data["action"]](
@@ -301,7 +298,7 @@ def post_moderate(request: HttpRequest, slug: str, post_id: int) -> HttpResponse
                 form.cleaned_data["action"]
             ],
         )
-    return redirect(back)
+    return HttpResponseRedirect(back)
 
 
 # --- Members: sanctions ----------------------------------------------------------------------------
@@ -398,7 +395,7 @@ def warning_ack(request: HttpRequest, slug: str, sanction_id: int) -> HttpRespon
     moderation_sanctions.warning_acknowledge(user=request.user, sanction_id=sanction_id)
     if _is_htmx(request):
         return HttpResponse("")
-    return redirect(_safe_next(request, acc.community.get_absolute_url()))
+    return HttpResponseRedirect(_safe_next(request, acc.community.get_absolute_url()))
 
 
 # --- Word filters and settings ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from communities import markdown as communities_markdown
 from communities.discussions import selectors, services
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
+from config.inputs import parse_int
 from members import access
 from moderation import services as moderation_services
 from moderation.hooks import PostingRefused, moderation_check_react
@@ -113,10 +114,11 @@ def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: 
     ctx = _thread_context(request, thread, acc, request.GET.get("page"))
     reply_to = None
     initial = {}
-    if acc.membership is not None and request.GET.get("reply_to", "").isdigit():
+    reply_to_id = parse_int(request.GET.get("reply_to"))
+    if acc.membership is not None and reply_to_id is not None:
         reply_to = (
             selectors.thread_posts(thread=thread, membership=acc.membership)
-            .filter(pk=int(request.GET["reply_to"]), removed_at__isnull=True)
+            .filter(pk=reply_to_id, removed_at__isnull=True)
             .first()
         )
         if reply_to is not None:
@@ -474,8 +476,7 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
         space = access.space_for_reader(acc, request.GET["space"], spaces)
     qs = selectors.thread_list(community=acc.community, membership=acc.membership, space=space)
     # No COUNT(*): fetch one row more than a page to know whether there is an older page.
-    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
-    number = max(1, min(number, 10_000))
+    number = parse_int(request.GET.get("page"), 1, minimum=1, maximum=10_000)
     size = selectors.THREADS_PER_PAGE
     rows = list(qs[(number - 1) * size : number * size + 1])
     return {

@@ -38,10 +38,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Post
+from communities.discussions.models import Post
 from config import cache as resilient_cache
 from config.celery import app
-from members.models import DeferredTask, DeliveryStatus, Invite, Notification, NotificationEmail
+from members.models import DeferredTask, Invite
+from members.notifications.models import DeliveryStatus, Notification, NotificationEmail
 from tests.integration.conftest import (
     BASE_DIR,
     _require_redis,
@@ -480,7 +481,7 @@ def test_identical_replies_at_once_with_redis_down_store_one(settings, community
     _require_postgres()
     from django.core.exceptions import ValidationError
 
-    from communities.services import post_create
+    from communities.discussions.services import post_create
 
     settings.CACHES = {"default": {**django_settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
     settings.RATE_LIMITS_ENABLED = True
@@ -519,7 +520,7 @@ def test_four_parallel_invite_submissions_create_one(owner, community):
 def test_sweep_after_the_fact_is_idempotent_under_concurrency(member, thread):
     """Two sweeps at once re-queue a stuck email once."""
     _require_postgres()
-    from members.services_email import email_sweep
+    from members.notifications.emails import email_sweep
 
     n = _pending_email(member.user)
     NotificationEmail.objects.filter(notification=n).update(

@@ -14,8 +14,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from communities.models import Post, Thread
-from moderation.services import member_warn
+from communities.discussions.models import Post, Thread
+from moderation.sanctions import member_warn
 
 
 @pytest.fixture(autouse=True)
@@ -195,7 +195,7 @@ def test_title_made_only_of_invisible_characters_is_refused(community, member, g
 def test_service_refuses_invisible_title(member, general_space):
     from django.core.exceptions import ValidationError
 
-    from communities.services import thread_create
+    from communities.discussions.services import thread_create
 
     with pytest.raises(ValidationError):
         thread_create(author=member, space=general_space, title="\u202eevil", body_md="x")

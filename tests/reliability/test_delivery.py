@@ -15,8 +15,9 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from config.celery import app
-from members.models import DeferredTask, DeliveryStatus, Notification, NotificationEmail
-from members.services import notification_create
+from members.models import DeferredTask
+from members.notifications.models import DeliveryStatus, Notification, NotificationEmail
+from members.notifications.services import notification_create
 
 K = Notification.Kind
 
@@ -41,7 +42,7 @@ def test_email_row_is_written_with_the_notification(member, thread, django_captu
 
 
 def test_sweep_sends_a_lost_email_exactly_once(member, thread, django_capture_on_commit_callbacks):
-    from members.services_email import email_sweep
+    from members.notifications.emails import email_sweep
 
     n = _lost_notification(member, thread, django_capture_on_commit_callbacks)
     assert email_sweep()["requeued"] == 0  # too fresh: its task may still be on its way
@@ -58,7 +59,7 @@ def test_sweep_sends_a_lost_email_exactly_once(member, thread, django_capture_on
 def test_sweep_gives_a_notification_without_email_row_its_email(
     member, thread, django_capture_on_commit_callbacks
 ):
-    from members.services_email import email_sweep
+    from members.notifications.emails import email_sweep
 
     n = _lost_notification(member, thread, django_capture_on_commit_callbacks)
     NotificationEmail.objects.filter(notification=n).delete()  # a row never written (older code)
@@ -74,7 +75,7 @@ def test_sweep_gives_a_notification_without_email_row_its_email(
 def test_sweep_finishes_an_email_left_sending_by_a_dead_worker(
     member, thread, django_capture_on_commit_callbacks
 ):
-    from members.services_email import email_sweep, notification_email_send
+    from members.notifications.emails import email_sweep, notification_email_send
 
     n = _lost_notification(member, thread, django_capture_on_commit_callbacks)
     NotificationEmail.objects.filter(notification=n).update(
@@ -99,7 +100,7 @@ def test_sweep_finishes_an_email_left_sending_by_a_dead_worker(
 
 
 def test_sweep_gives_up_after_too_many_attempts(member, thread, django_capture_on_commit_callbacks):
-    from members.services_email import MAX_EMAIL_ATTEMPTS, email_sweep
+    from members.notifications.emails import MAX_EMAIL_ATTEMPTS, email_sweep
 
     n = _lost_notification(member, thread, django_capture_on_commit_callbacks)
     NotificationEmail.objects.filter(notification=n).update(
@@ -114,8 +115,8 @@ def test_sweep_gives_up_after_too_many_attempts(member, thread, django_capture_o
 def test_database_error_while_sending_is_retried(
     member, thread, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from members import services_email
-    from members.tasks import send_notification_email
+    from members.notifications import emails as services_email
+    from members.notifications.tasks import send_notification_email
 
     n = _lost_notification(member, thread, django_capture_on_commit_callbacks)
     real = services_email._load_notification
@@ -177,7 +178,7 @@ def test_beat_runs_the_stuck_work_sweep():
 
 
 def test_stuck_work_sweep_republishes_deferred_calls(member, thread, django_capture_on_commit_callbacks):
-    from members.tasks import sweep_stuck_work
+    from members.notifications.tasks import sweep_stuck_work
 
     DeferredTask.objects.create(task_name="config.tasks.heartbeat", args=["t"], kwargs={})
     result = sweep_stuck_work.apply().get()

@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from communities.models import Post, Thread
+from communities.discussions.models import Post, Thread
 from members.models import Invite, JoinRequest
 from moderation.models import Flag
 

@@ -134,7 +134,7 @@ def _download(client, user) -> dict:
 def test_personal_data_keeps_own_words_but_not_private_titles(how, client, make_community, make_member,
                                                               make_thread, make_post):  # fmt: skip
     from members.services import membership_leave
-    from moderation.services import member_ban
+    from moderation.sanctions import member_ban
 
     community = make_community(visibility="listed")
     owner_membership = community.memberships.get(role="owner")
@@ -170,8 +170,9 @@ def test_personal_data_of_a_current_member_keeps_titles(
 
 
 def test_import_refuses_an_archive_with_a_missing_line(tmp_path, db):
-    from communities.archive import ArchiveProblems, import_archive
     from communities.models import Community
+    from communities.portability.load import import_archive
+    from communities.portability.validate import ArchiveProblems
     from tests.communities.export_helpers import archive_bytes, replace_entry, seed_rich_community
 
     data = archive_bytes(seed_rich_community("counted"))
