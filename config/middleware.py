@@ -156,7 +156,11 @@ class InputGuardMiddleware:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
             if request.content_type != "application/x-www-form-urlencoded" or length > HARD_LIMIT_BYTES:
-                return _edge_page(413, f"That was too large to send ({length / 1_048_576:.1f} MB).")
+                return _edge_page(
+                    413,
+                    f"That was too large to send ({length / 1_048_576:.1f} MB; the limit is "
+                    f"{limit / 1_048_576:.1f} MB). Posts are limited to 32,000 characters.",
+                )
             try:
                 request._post = _read_oversized_form(request)  # type: ignore[attr-defined]
             except (SuspiciousOperation, OSError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django import forms
 
 from communities.discussions.services import MAX_TITLE_CHARS
-from communities.markdown import MAX_SOURCE_CHARS
 from communities.models import Space
 from members.models import Role
 
@@ -20,11 +19,9 @@ class BodyField(forms.CharField):
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("label", "Message")
         kwargs.setdefault("help_text", BODY_HELP)
-        # One over the cap so the service, not the browser, explains the limit with the count.
-        kwargs.setdefault(
-            "widget",
-            forms.Textarea(attrs={"rows": 8, "maxlength": MAX_SOURCE_CHARS + 1000, "class": "composer-body"}),
-        )
+        # No maxlength: a browser would silently cut a longer paste. The service explains the
+        # limit with the count and the form keeps the whole text to trim.
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 8, "class": "composer-body"}))
         kwargs.setdefault("strip", False)
         kwargs.setdefault("error_messages", {"required": "Write something before posting."})
         super().__init__(**kwargs)

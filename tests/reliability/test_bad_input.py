@@ -8,6 +8,7 @@ read the request body again, and an oversized reply keeps what was typed.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -110,6 +111,15 @@ def test_form_post_in_another_charset_is_a_clean_400(charset, community, member,
     html = response.content.decode()
     assert "UTF-8" in html and "site-header" in html
     assert not Post.objects.filter(thread=thread, is_opening=False).exists()
+
+
+def test_oversized_multipart_post_gets_a_clear_413(community, member, thread):
+    client = _client()
+    client.force_login(member.user)
+    text = "x" * (3 * 1024 * 1024)
+    response = client.post(reverse("thread-reply", args=[community.slug, thread.pk]), {"body": text})
+    assert response.status_code == 413
+    assert "32,000 characters" in response.content.decode()
 
 
 # --- Item 8: next targets that are not URLs ---------------------------------------------------------
@@ -250,10 +260,24 @@ def test_ten_megabyte_reply_gets_a_clear_message_and_keeps_the_start(community, 
     client = _client()
     client.force_login(member.user)
     text = "0123456789abcdef" * (10 * 1024 * 1024 // 16)
-    response = client.post(reverse("thread-reply", args=[community.slug, thread.pk]), {"body": text})
-    assert response.status_code in {400, 413}
+    # As a browser sends the reply form: urlencoded.
+    response = client.post(
+        reverse("thread-reply", args=[community.slug, thread.pk]),
+        urlencode({"body": text}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
     html = response.content.decode()
     assert "32,000 characters" in html
     assert text[:20000] in html  # what was typed (its start) is back in the reply box
     assert len(response.content) < 1_000_000
     assert not Post.objects.filter(thread=thread, is_opening=False).exists()
+
+
+def test_oversized_multipart_post_gets_a_clear_413(community, member, thread):
+    client = _client()
+    client.force_login(member.user)
+    text = "x" * (3 * 1024 * 1024)
+    response = client.post(reverse("thread-reply", args=[community.slug, thread.pk]), {"body": text})
+    assert response.status_code == 413
+    assert "32,000 characters" in response.content.decode()
