@@ -20,6 +20,7 @@ from config.inputs import safe_next
 from members import access
 from members.models import JoinRequest, User
 from members.services import MembershipError
+from members.submissions.services import submit_once
 from moderation import hooks as moderation_hooks
 from moderation import queue as moderation_queue
 from moderation import sanctions as moderation_sanctions
@@ -36,7 +37,7 @@ from moderation.forms import (
     SanctionForm,
     WordFilterForm,
 )
-from moderation.models import WordFilter
+from moderation.models import Flag, WordFilter
 from moderation.ratelimit import RateLimited
 
 
@@ -236,11 +237,18 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            moderation_hooks.flag_create(
-                membership=acc.membership,
-                post=post,
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
+            # The same form sent twice answers like the first time (one flag).
+            submit_once(
+                user_id=acc.membership.user_id,
+                key=form.cleaned_data["submission_key"],
+                scope="flag",
+                create=lambda: moderation_hooks.flag_create(
+                    membership=acc.membership,
+                    post=post,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                ),
+                load=lambda pk: Flag.objects.filter(pk=pk).first(),
             )
         except RateLimited as exc:
             form.add_error(None, exc)

@@ -11,6 +11,7 @@ from django import forms
 from communities.discussions.services import MAX_TITLE_CHARS
 from communities.models import Space
 from members.models import Role
+from members.submissions.forms import SubmissionKeyMixin
 
 BODY_HELP = "Markdown: **bold**, _italic_, `code`, > quote, lists, links, @handle to mention someone."
 
@@ -27,12 +28,12 @@ class BodyField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(SubmissionKeyMixin, forms.Form):
     body = BodyField(label="Your reply")
     reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class ThreadForm(forms.Form):
+class ThreadForm(SubmissionKeyMixin, forms.Form):
     title = forms.CharField(
         max_length=MAX_TITLE_CHARS + 100,
         error_messages={"required": "Give the thread a title."},

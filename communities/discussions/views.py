@@ -16,6 +16,7 @@ from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyFor
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
 from config.inputs import parse_int
 from members import access
+from members.submissions.services import submit_once
 from moderation import services as moderation_services
 from moderation.hooks import PostingRefused, moderation_check_react
 from moderation.ratelimit import RateLimited
@@ -183,11 +184,18 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
                     form.add_error("body", str(exc))
             else:
                 try:
-                    thread = services.thread_create(
-                        author=acc.membership,
-                        space=form.cleaned_data["space"],
-                        title=form.cleaned_data["title"],
-                        body_md=form.cleaned_data["body"],
+                    # A repeat of the same form (double click, resend) returns the first thread.
+                    thread, _ = submit_once(
+                        user_id=acc.membership.user_id,
+                        key=form.cleaned_data["submission_key"],
+                        scope="thread",
+                        create=lambda: services.thread_create(
+                            author=acc.membership,
+                            space=form.cleaned_data["space"],
+                            title=form.cleaned_data["title"],
+                            body_md=form.cleaned_data["body"],
+                        ),
+                        load=lambda pk: Thread.objects.filter(pk=pk).first(),
                     )
                 except RateLimited as exc:
                     if (limited := _limited(request, exc)) is not None:
@@ -228,8 +236,18 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
                 form.add_error("body", str(exc))
         else:
             try:
-                post = services.post_create(
-                    author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
+                # A repeat of the same form (double click, resend) returns the first post.
+                post, _ = submit_once(
+                    user_id=acc.membership.user_id,
+                    key=form.cleaned_data["submission_key"],
+                    scope="reply",
+                    create=lambda: services.post_create(
+                        author=acc.membership,
+                        thread=thread,
+                        body_md=form.cleaned_data["body"],
+                        reply_to=reply_to,
+                    ),
+                    load=lambda pk: Post.objects.filter(pk=pk).first(),
                 )
             except RateLimited as exc:
                 if (limited := _limited(request, exc)) is not None:

@@ -139,7 +139,7 @@ def test_join_request_sent_twice_is_one_request(client, make_community, make_use
 
 
 def test_submission_service_returns_the_first_result(member, thread):
-    from members.submissions import submit_once
+    from members.submissions.services import submit_once
 
     calls = []
 
