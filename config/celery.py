@@ -49,17 +49,17 @@ class HearthTask(DjangoTask):
     def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
         if self.app.conf.task_always_eager:
             return super().apply_async(args, kwargs, **options)
-        from config import cache as breaker
+        from config.cache import is_open, trip
 
         broker_url = str(self.app.conf.broker_url or "")
         uses_redis = broker_url.startswith(("redis://", "rediss://"))
-        if uses_redis and breaker.is_open(broker_url):
+        if uses_redis and is_open(broker_url):
             return self._defer(args, kwargs, "broker circuit open")
         try:
             return super().apply_async(args, kwargs, **options)
         except (OperationalError, OSError) as exc:
             if uses_redis:
-                breaker.trip(broker_url)
+                trip(broker_url)
             return self._defer(args, kwargs, exc)
 
     def _defer(self, args: Any, kwargs: Any, why: object) -> None:
