@@ -220,6 +220,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    # allauth's login with equal work for registered and unknown emails (members/adapter.py); a
+    # failed attempt stops there. allauth's own backend stays listed so sessions it made are valid.
+    "members.adapter.LoginBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
