@@ -76,7 +76,7 @@ def test_members_searching_are_not_throttled_by_anonymous_traffic(client, settin
 # --- Item 14: private pages are not cached; /healthz tells strangers little -------------------------
 
 
-@pytest.mark.parametrize("name", ["settings", "settings-profile", "my-data", "notifications"])
+@pytest.mark.parametrize("name", ["settings-privacy", "settings-profile", "my-data", "notifications"])
 def test_authenticated_pages_are_private_no_store(name, client, member):
     client.force_login(member.user)
     response = client.get(reverse(name))
