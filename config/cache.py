@@ -91,7 +91,7 @@ def _warn(exc: BaseException) -> None:
 class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict) -> None:
         super().__init__(server, params)
-        self._url = self._servers[0]
+        self._url: str = self._servers[0]  # type: ignore[attr-defined]  # RedisCache's LOCATION list
 
     def is_down(self) -> bool:
         return is_open(self._url)

@@ -67,6 +67,7 @@ def _edge_page(status: int, message: str) -> HttpResponse:
     from django.template.loader import render_to_string
 
     template = {404: "404.html"}.get(status, "400.html")
+    html: str
     try:
         html = render_to_string(template, {"exception": message, "site_name": settings.SITE_NAME})
     except Exception:  # a broken template must not turn a 400 into a 500
@@ -142,7 +143,7 @@ class InputGuardMiddleware:
             return _edge_page(400, "The address contains characters that aren't allowed (such as NUL).")
         if request.method not in {"POST", "PUT", "PATCH"} or request.content_type not in _FORM_TYPES:
             return None
-        charset = (request.content_params.get("charset") or "utf-8").strip().strip('"').lower()
+        charset = ((request.content_params or {}).get("charset") or "utf-8").strip().strip('"').lower()
         if charset not in {"utf-8", "utf8"}:
             return _edge_page(
                 400,

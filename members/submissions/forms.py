@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from django import forms
 
@@ -18,17 +19,17 @@ class SubmissionKeyField(forms.CharField):
     """A hidden field holding a fresh random key each time an empty form is shown. A form that
     comes back with errors keeps the key it was sent with (the failed attempt stored nothing)."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.HiddenInput)
         kwargs.setdefault("initial", new_key)
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
 
-    def clean(self, value: object) -> str:
-        value = super().clean(value)
+    def clean(self, value: Any) -> str:
+        cleaned = str(super().clean(value) or "")
         # A missing or malformed key (an old page, a script) just means "no de-duplication".
-        return value if KEY_PATTERN.fullmatch(value or "") else ""
+        return cleaned if KEY_PATTERN.fullmatch(cleaned) else ""
 
 
 class SubmissionKeyMixin(forms.Form):

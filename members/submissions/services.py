@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
@@ -58,7 +58,7 @@ def submit_once(
     return result, False
 
 
-def submission_keys_prune(*, now: object = None) -> int:
+def submission_keys_prune(*, now: datetime | None = None) -> int:
     """Delete keys older than KEEP_DAYS (a form is not resent days later). Returns the count."""
     cutoff = (now or timezone.now()) - timedelta(days=KEEP_DAYS)
     deleted, _ = SubmissionKey.objects.filter(created_at__lt=cutoff).delete()
