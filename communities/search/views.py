@@ -17,7 +17,7 @@ from moderation import ratelimit
 
 # Anonymous searches (public communities) per client address; members are not limited here.
 ANONYMOUS_SEARCH_LIMIT = ratelimit.Limit("search-anon", 30, 60)
-ANONYMOUS_SEARCH_MESSAGE = "That's a lot of searching. Please wait a moment and try again {when}."
+ANONYMOUS_SEARCH_MESSAGE = "That's a lot of searching in a short time from your address."
 
 
 def _results(request: HttpRequest, query: str, **scope: object) -> tuple[object, bool]:
