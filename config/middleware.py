@@ -52,6 +52,9 @@ class RequestLogMiddleware:
 # Tabs and line breaks are ordinary in form fields; in a path nothing of the kind is.
 _CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In form fields only NUL is refused here (PostgreSQL can't store it); other odd characters are
+# the forms' business, so a pasted form feed gets a message next to the field, text kept.
+_NUL = re.compile(r"\x00")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 # An urlencoded form bigger than DATA_UPLOAD_MAX_MEMORY_SIZE (a 10 MB paste into the reply box)
@@ -116,7 +119,7 @@ class InputGuardMiddleware:
     """Answers hostile or malformed requests at the edge, before the database is touched:
 
     * a path with NUL or other control characters: 404 (like any address that doesn't exist);
-    * a query string or form field with NUL or control characters: 400;
+    * a query string with NUL or other control characters, a form field with NUL: 400;
     * a form post declared in a charset other than UTF-8 (``charset=utf-16``, ``latin-1``):
       400 with a message, without reading the body (Django would raise on every access to
       ``request.POST``, including inside its own error handling);
@@ -172,8 +175,8 @@ class InputGuardMiddleware:
         except Exception:  # unreadable or malformed body (multipart errors, too many fields ...)
             return _edge_page(400, "The form could not be read. Reload the page and try again.")
         values = (v for key, vs in fields for v in (key, *vs) if isinstance(v, str))
-        if _bad_text(values, _CONTROL_IN_VALUE):
-            return _edge_page(400, "The form contains characters that aren't allowed (such as NUL).")
+        if _bad_text(values, _NUL):
+            return _edge_page(400, "The form contains a character that isn't allowed (NUL).")
         return None
 
 
