@@ -43,12 +43,7 @@ from config import cache as resilient_cache
 from config.celery import app
 from members.models import DeferredTask, Invite
 from members.notifications.models import DeliveryStatus, Notification, NotificationEmail
-from tests.integration.conftest import (
-    BASE_DIR,
-    _require_redis,
-    _test_database_url,
-    start_worker,
-)
+from tests.worker import BASE_DIR, _require_redis, _test_database_url, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
