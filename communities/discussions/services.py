@@ -30,6 +30,7 @@ from communities.discussions.models import (
 from communities.integrations import events
 from communities.markdown import mentioned_handles, render_user_markdown
 from communities.models import Community, Space
+from config.inputs import clean_line
 from config.jobs import enqueue_on_commit
 from members.access import can_see_space
 from members.models import STAFF_ROLES, Membership, MembershipStatus, Role, User
@@ -62,7 +63,9 @@ def _validate_body(body_md: str) -> str:
 
 
 def _validate_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    # Whitespace collapsed; bidi overrides and zero-width characters refused (a title must not
+    # read differently from what it is); a title with nothing visible is no title.
+    title = clean_line(title, what="The title")
     if not title:
         raise ValidationError("Give the thread a title.")
     if len(title) > MAX_TITLE_CHARS:

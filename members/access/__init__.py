@@ -19,11 +19,13 @@ import the package (``from members import access``) and never a part.
 from __future__ import annotations
 
 from members.access.content import (
+    active_memberships_by_community,
     can_import_community,
     can_manage_rituals,
     can_moderate_thread,
     can_restore_post,
     can_see_post_history,
+    can_still_read_thread,
     can_welcome,
     community_for_ritual_manager,
     community_for_welcomer,
@@ -102,6 +104,7 @@ __all__ = [
     "CommunityAccess",
     "LoginRequired",
     "active_membership",
+    "active_memberships_by_community",
     "can_create_invite",
     "can_edit_post",
     "can_import_community",
@@ -117,6 +120,7 @@ __all__ = [
     "can_see_post_history",
     "can_see_profile",
     "can_see_space",
+    "can_still_read_thread",
     "can_welcome",
     "community_for_dashboard",
     "community_for_inviter",
