@@ -10,7 +10,7 @@ import communities.integrations.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("communities", "0003_post_body_search_index"),
+        ("communities", "0004_reactions_taken_back_kept"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
