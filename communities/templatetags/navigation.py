@@ -134,6 +134,13 @@ MANAGE: list[NavItem] = [
     NavItem("mod-settings", "Moderation settings", "mod-settings", _owner, ("mod-settings",)),
     NavItem("onboarding", "Onboarding", "onboarding-settings", _owner, ("onboarding-settings",)),
     NavItem("export", "Export", "community-export", _owner, ("community-export",)),
+    NavItem(
+        "webhooks",
+        "Webhooks",
+        "webhook-list",
+        _owner,
+        ("webhook-list", "webhook-new", "webhook-detail", "webhook-deliveries", "webhook-delivery"),
+    ),
 ]
 
 
