@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("communities.rituals.urls")),
     path("", include("communities.onboarding.urls")),
     path("", include("communities.discussions.urls")),
+    path("", include("communities.events.urls")),
 ]

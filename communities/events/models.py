@@ -75,6 +75,9 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"event {self.pk} at {self.starts_at:%Y-%m-%d %H:%M}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("event-detail", args=[self.community.slug, self.pk])
+
     @property
     def title(self) -> str:
         return self.thread.title
@@ -93,9 +96,6 @@ class Event(models.Model):
     @property
     def is_ama(self) -> bool:
         return self.kind == EventKind.AMA
-
-    def get_absolute_url(self) -> str:
-        return reverse("event-detail", args=[self.community.slug, self.pk])
 
 
 class RsvpStatus(models.TextChoices):

@@ -11,7 +11,8 @@ Views never check roles inline; they call one of these functions first (see docs
   Never for a secret community: that would confirm it exists.
 
 The policy is one package: ``core`` (communities, threads, posts), ``content`` (spaces, history,
-exports, rituals, bans) and ``people`` (joining, invites, roles, profiles, notifications). Callers
+exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
+``events`` (events, RSVPs, AMA questions, calendar feeds). Callers
 import the package (``from members import access``) and never a part.
 """
 
@@ -68,6 +69,20 @@ from members.access.core import (
     visible_posts_q,
     visible_spaces_q,
 )
+from members.access.events import (
+    can_answer_questions,
+    can_create_event,
+    can_manage_event,
+    community_for_event_creator,
+    event_for_manager,
+    event_for_member,
+    event_for_reader,
+    feed_owner,
+    member_visible_events_q,
+    question_for_member,
+    visible_events_q,
+    visible_spaces_q_for_role,
+)
 from members.access.people import (
     STANDING_NOTICE_KINDS,
     can_see_all_invites,
@@ -87,10 +102,13 @@ __all__ = [
     "CommunityAccess",
     "LoginRequired",
     "active_membership",
+    "can_answer_questions",
+    "can_create_event",
     "can_create_invite",
     "can_edit_post",
     "can_import_community",
     "can_manage_community",
+    "can_manage_event",
     "can_manage_rituals",
     "can_moderate_member",
     "can_moderate_post",
@@ -104,6 +122,7 @@ __all__ = [
     "can_see_space",
     "can_welcome",
     "community_for_dashboard",
+    "community_for_event_creator",
     "community_for_inviter",
     "community_for_invites",
     "community_for_joiner",
@@ -116,18 +135,24 @@ __all__ = [
     "community_for_welcomer",
     "community_landing",
     "directory_communities",
+    "event_for_manager",
+    "event_for_member",
+    "event_for_reader",
     "export_for_owner",
+    "feed_owner",
     "import_for_requester",
     "invite_for_manager",
     "is_banned",
     "is_staff",
     "join_request_for_staff",
+    "member_visible_events_q",
     "membership_for_owner",
     "notification_still_visible",
     "person_for_viewer",
     "post_for_member",
     "post_for_reader",
     "post_visible_to",
+    "question_for_member",
     "readable_communities",
     "require_login",
     "ritual_for_manager",
@@ -139,6 +164,8 @@ __all__ = [
     "thread_for_member",
     "thread_for_reader",
     "thread_for_staff",
+    "visible_events_q",
     "visible_posts_q",
     "visible_spaces_q",
+    "visible_spaces_q_for_role",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -113,7 +114,7 @@ def test_events_journey(journey, make_community, make_member, make_user):
     # 3. The .ics download parses back to the same instant.
     with npage.expect_download() as download_info:
         npage.get_by_role("link", name="Add to calendar (.ics)").click()
-    body = open(download_info.value.path(), "rb").read()
+    body = Path(download_info.value.path()).read_bytes()
     vevent = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
     assert vevent.decoded("dtstart").astimezone(UTC) == start_utc
     assert str(vevent["summary"]) == "AMA with the maintainers"

@@ -26,7 +26,9 @@ def make_event(db):
         author = author or Membership.objects.get(community=community, role=Role.OWNER)
         author.community = community
         space = space or Space.objects.get(community=community, slug="general")
-        start = overrides.pop("starts_at", None) or timezone.now() + starts_in
+        start = overrides.pop("starts_at", None) or (timezone.now() + starts_in).replace(
+            second=0, microsecond=0
+        )
         fields = {
             "title": "Office hours with the team",
             "description": "Bring **your** questions.",

@@ -12,7 +12,7 @@ from communities.events import services
 from communities.events.models import Rsvp
 from communities.models import Space
 from members.models import Role
-from moderation.services import flag_create
+from moderation.hooks import flag_create
 
 pytestmark = pytest.mark.django_db
 
@@ -208,10 +208,23 @@ def test_bad_input_never_500(client, community, owner, make_event):
     for data in (
         {},
         {"title": "x" * 500, "starts": "nonsense", "ends": "2026-13-45T99:99"},
-        {"title": "T", "kind": "party", "starts": "2030-01-01T10:00", "ends": "2030-01-01T09:00", "description": "d"},
-        {"title": "T", "kind": "meetup", "starts": "2030-01-01T10:00", "ends": "2030-01-01T11:00", "description": "d",
-         "online_url": "javascript:alert(1)", "capacity": "-3"},
-    ):  # fmt: skip
+        {
+            "title": "T",
+            "kind": "party",
+            "starts": "2030-01-01T10:00",
+            "ends": "2030-01-01T09:00",
+            "description": "d",
+        },
+        {
+            "title": "T",
+            "kind": "meetup",
+            "starts": "2030-01-01T10:00",
+            "ends": "2030-01-01T11:00",
+            "description": "d",
+            "online_url": "javascript:alert(1)",
+            "capacity": "-3",
+        },
+    ):
         response = client.post(new, data)
         assert response.status_code == 400, data
     assert (

@@ -98,9 +98,13 @@ def test_move_notifies_attendees_and_resets_reminders(community, owner, make_mem
     owner.community = community
     new_start = event.starts_at + timedelta(days=1)
     fields = services.EventFields(
-        title="Moved", description="x", kind="meetup", starts_at=new_start, ends_at=new_start + timedelta(hours=1),
+        title="Moved",
+        description="x",
+        kind="meetup",
+        starts_at=new_start,
+        ends_at=new_start + timedelta(hours=1),
         location="Room 4",
-    )  # fmt: skip
+    )
     event = services.event_update(editor=owner, event=event, fields=fields)
     assert event.reminded_24h_at is None and event.starts_at == new_start
     told = set(
@@ -173,9 +177,13 @@ def test_series_from_a_ritual_schedule(community, owner, make_ritual):
     owner.community = community
     start = timezone.now() + timedelta(days=1)
     fields = services.EventFields(
-        title="Weekly office hours", description="Drop in.", kind="office_hours", starts_at=start,
-        ends_at=start + timedelta(minutes=90), online_url="https://meet.example.org/x",
-    )  # fmt: skip
+        title="Weekly office hours",
+        description="Drop in.",
+        kind="office_hours",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=90),
+        online_url="https://meet.example.org/x",
+    )
     from communities.models import Space
 
     events = services.event_series_from_ritual(

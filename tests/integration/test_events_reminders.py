@@ -27,10 +27,14 @@ def test_real_worker_sends_each_reminder_once(
         author=owner,
         space=Space.objects.get(community=community, slug="general"),
         fields=services.EventFields(
-            title="Ask us anything", description="The team answers.", kind="ama", starts_at=start,
-            ends_at=start + timedelta(hours=1), online_url="https://meet.example.org/ama",
+            title="Ask us anything",
+            description="The team answers.",
+            kind="ama",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            online_url="https://meet.example.org/ama",
         ),
-    )  # fmt: skip
+    )
     people = [make_member(community) for _ in range(3)]
     for m in people[:2]:
         services.rsvp_set(membership=m, event=event, status="going")
