@@ -11,8 +11,8 @@ An archive is one zip of JSON documents (format ``hearth-community-archive``, ve
   membership fields, or null for people who never joined, such as the ritual bot);
 * one ``<section>.jsonl`` per other section (spaces, invites, invite_redemptions,
   membership_events, threads, posts, post_events, post_revisions, reactions, flags, sanctions,
-  word_filters, moderation_log, join_requests, and rituals / ritual_occurrences when this site
-  has them), one JSON object per line.
+  word_filters, moderation_log, join_requests, rituals / ritual_occurrences when this site
+  has them, events, rsvps, ama_questions, ama_votes), one JSON object per line.
 
 Each row carries its ``id`` in the exporting site; references to other rows use those ids
 (``"thread": 12``). The community itself is implied. Sections and their fields come from the
@@ -110,6 +110,13 @@ SECTIONS: list[Section] = [
     Section("join_requests", "members.JoinRequest", "community"),
     Section("rituals", "communities.Ritual", "community", optional=True),
     Section("ritual_occurrences", "communities.RitualOccurrence", "ritual__community", optional=True),
+    # Events (reminder claims are this site's job state: the importing site reminds afresh).
+    Section(
+        "events", "communities.Event", "community", exclude=frozenset({"reminded_24h_at", "reminded_1h_at"})
+    ),
+    Section("rsvps", "communities.Rsvp", "event__community"),
+    Section("ama_questions", "communities.AmaQuestion", "event__community"),
+    Section("ama_votes", "communities.AmaVote", "question__event__community"),
 ]
 MEMBERS_FILE = "members.jsonl"
 USER_FIELDS = ("handle", "display_name", "is_bot", "is_active", "date_joined", "time_zone")
@@ -122,6 +129,8 @@ _TARGETS = {
     "members.Invite": "invites",
     "communities.Ritual": "rituals",
     "communities.RitualOccurrence": "ritual_occurrences",
+    "communities.Event": "events",
+    "communities.AmaQuestion": "ama_questions",
 }
 
 
