@@ -4,20 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0001_initial'),
+        ("members", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('reply', 'Reply to a followed thread'), ('mention', 'Mention'), ('quote', 'Quote'), ('join_approved', 'Join request approved'), ('join_rejected', 'Join request rejected'), ('join_request', 'New join request'), ('new_member', 'New member'), ('welcome', 'Welcome'), ('moderation', 'Moderation notice'), ('ritual', 'Ritual'), ('export_ready', 'Export ready'), ('event', 'Events: reminders and changes')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reply", "Reply to a followed thread"),
+                    ("mention", "Mention"),
+                    ("quote", "Quote"),
+                    ("join_approved", "Join request approved"),
+                    ("join_rejected", "Join request rejected"),
+                    ("join_request", "New join request"),
+                    ("new_member", "New member"),
+                    ("welcome", "Welcome"),
+                    ("moderation", "Moderation notice"),
+                    ("ritual", "Ritual"),
+                    ("export_ready", "Export ready"),
+                    ("event", "Events: reminders and changes"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('reply', 'Reply to a followed thread'), ('mention', 'Mention'), ('quote', 'Quote'), ('join_approved', 'Join request approved'), ('join_rejected', 'Join request rejected'), ('join_request', 'New join request'), ('new_member', 'New member'), ('welcome', 'Welcome'), ('moderation', 'Moderation notice'), ('ritual', 'Ritual'), ('export_ready', 'Export ready'), ('event', 'Events: reminders and changes')], max_length=20),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reply", "Reply to a followed thread"),
+                    ("mention", "Mention"),
+                    ("quote", "Quote"),
+                    ("join_approved", "Join request approved"),
+                    ("join_rejected", "Join request rejected"),
+                    ("join_request", "New join request"),
+                    ("new_member", "New member"),
+                    ("welcome", "Welcome"),
+                    ("moderation", "Moderation notice"),
+                    ("ritual", "Ritual"),
+                    ("export_ready", "Export ready"),
+                    ("event", "Events: reminders and changes"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
