@@ -72,6 +72,7 @@ class EventForm(forms.Form):
         self.community = community
         self.tz = community.tz
         self.fields["space"].queryset = Space.objects.filter(pk__in=[s.pk for s in spaces])
+        self.fields["space"].label_from_instance = lambda space: space.name
         zone = community.time_zone
         self.fields["starts"].help_text = f"In the community's time zone ({zone})."
         self.fields["ends"].help_text = f"In the community's time zone ({zone})."

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -174,6 +175,24 @@ def _audience_ids(event: Event, statuses: tuple[str, ...]) -> list[int]:
     )
 
 
+def _audience_zones(event: Event, statuses: tuple[str, ...]) -> list[tuple[int, str]]:
+    """As ``_audience_ids``, with each person's own time zone (for the time in the text)."""
+    ids = _audience_ids(event, statuses)
+    zones = dict(User.objects.filter(pk__in=ids).values_list("pk", "time_zone"))
+    return [(user_id, zones.get(user_id, "")) for user_id in ids]
+
+
+def _local_when(event: Event, zone_name: str) -> str:
+    """The start in the person's own zone ("UTC", the account default, counts as unset: the
+    event's zone then), named, e.g. "Tue 8 Dec, 12:00 America/New_York"."""
+    name = zone_name if zone_name and zone_name != "UTC" else event.time_zone
+    try:
+        tz = zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz, name = event.tz, event.time_zone
+    return f"{timezone.localtime(event.starts_at, tz):%a %-d %b, %H:%M} {name}"
+
+
 def _notify(event: Event, user_ids: list[int], text: str, *, actor_id: int | None = None) -> int:
     for user_id in user_ids:
         if user_id == actor_id:
@@ -226,13 +245,13 @@ def event_update(
     event.thread.refresh_from_db(fields=["title", "slug"])
     _promote(event, now=now)
     if moved:
-        local = timezone.localtime(event.starts_at, event.tz)
-        _notify(
-            event,
-            _audience_ids(event, ATTENDING),
-            f"“{event.thread.title}” moved to {local:%a %-d %b %Y, %H:%M} ({event.time_zone}).",
-            actor_id=editor.user_id,
-        )
+        for user_id, zone_name in _audience_zones(event, ATTENDING):
+            _notify(
+                event,
+                [user_id],
+                f"“{event.thread.title}” moved to {_local_when(event, zone_name)}.",
+                actor_id=editor.user_id,
+            )
     return event
 
 
@@ -447,17 +466,19 @@ def event_remind(*, event_id: int, kind: str, now: datetime | None = None) -> in
         event = Event.objects.select_related("thread", "thread__space", "community").get(pk=event_id)
         if event.thread.removed_at is not None:
             return 0
-        local = timezone.localtime(event.starts_at, event.tz)
         when = "tomorrow" if kind == ReminderKind.DAY else "in an hour"
-        text = f"Reminder: “{event.thread.title}” starts {when} ({local:%a %-d %b, %H:%M} {event.time_zone})."
         sent = 0
-        for user_id in _audience_ids(event, (RsvpStatus.GOING, RsvpStatus.MAYBE)):
+        for user_id, zone_name in _audience_zones(event, (RsvpStatus.GOING, RsvpStatus.MAYBE)):
             try:
                 with transaction.atomic():
                     EventReminder.objects.create(event=event, user_id=user_id, kind=kind, sent_at=now)
             except IntegrityError:
                 continue  # this person already has this reminder
-            _notify(event, [user_id], text)
+            _notify(
+                event,
+                [user_id],
+                f"Reminder: “{event.thread.title}” starts {when} ({_local_when(event, zone_name)}).",
+            )
             sent += 1
         log.info("event %s: %s reminder sent to %s people", event_id, kind, sent)
         return sent

@@ -97,7 +97,7 @@ def test_events_journey(journey, make_community, make_member, make_user):
     expect(npage.locator(".event-when")).to_contain_text("12:00")
     expect(npage.locator(".event-facts")).to_contain_text("America/New_York")
     n.snapshot("event in new york time")
-    npage.get_by_role("button", name="Going").click()
+    npage.get_by_role("button", name="Going", exact=True).click()
     expect(npage.locator(".rsvp-state")).to_have_text("You're going.")
     assert Rsvp.objects.get(event=event, user=ny.user).status == "going"
     npage.get_by_label("Your question").fill("How do I start *contributing*?")
@@ -134,7 +134,10 @@ def test_events_journey(journey, make_community, make_member, make_user):
             == 1
         )
     npage.goto("/notifications/")
-    expect(npage.locator("main")).to_contain_text("Reminder: “AMA with the maintainers” starts in an hour")
+    expect(npage.locator("main")).to_contain_text(
+        "Reminder: “AMA with the maintainers” starts in an hour (Tue"
+    )
+    expect(npage.locator("main")).to_contain_text("12:00 America/New_York")
     n.snapshot("reminder notification")
 
     j.assert_clean()
