@@ -80,6 +80,14 @@ def test_events_journey(journey, make_community, make_member, make_user):
     assert event.starts_at == start_utc and event.kind == "ama"
     expect(page.locator(".event-when")).to_contain_text("18:00")
     j.snapshot("event created")
+    page.goto("/c/makers/events/")
+    expect(page.locator(".event-list")).to_contain_text("AMA with the maintainers")
+    j.snapshot("events list")
+    page.goto("/settings/calendar/")
+    page.get_by_role("button", name="Make my calendar link").click()
+    expect(page.locator("#feed-url")).to_have_value(re.compile(r"/calendar/[-\w]{40,}\.ics$"))
+    feed_url = page.locator("#feed-url").input_value()
+    j.snapshot("calendar feed settings")
 
     # Omar asks first, so Nora has someone else's question to upvote.
     other.community = community
@@ -92,6 +100,7 @@ def test_events_journey(journey, make_community, make_member, make_user):
     log_in(npage, "nora")
     npage.goto("/c/makers/")
     expect(npage.locator(".upcoming-events")).to_contain_text("AMA with the maintainers")
+    n.snapshot("community page with upcoming events")
     npage.locator(".upcoming-events").get_by_role("link", name="AMA with the maintainers").click()
     npage.wait_for_url(re.compile(r"/c/makers/events/\d+/$"))
     expect(npage.locator(".event-when")).to_contain_text("12:00")
@@ -118,6 +127,9 @@ def test_events_journey(journey, make_community, make_member, make_user):
     vevent = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
     assert vevent.decoded("dtstart").astimezone(UTC) == start_utc
     assert str(vevent["summary"]) == "AMA with the maintainers"
+    # The owner's personal feed (no session needed: the secret token is the key) has it too.
+    feed = icalendar.Calendar.from_ical(npage.request.get(feed_url).body())
+    assert [e.decoded("dtstart").astimezone(UTC) for e in feed.walk("VEVENT")] == [start_utc]
 
     # 4. (Polls: a poll in the event thread voted by three members — see poll_step.)
     poll_step(journey, event)
