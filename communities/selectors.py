@@ -1,4 +1,4 @@
-"""communities/selectors.py (moved here by the reshape)."""
+"""Reads of communities: the directory and a person's communities."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""communities/services.py (moved here by the reshape)."""
+"""Creating and configuring communities. Each write runs in one transaction."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from communities.markdown import render_user_markdown
-from communities.models import Community, Space
+from communities.models import Community, JoinPolicy, Space, Visibility
 from members.models import Role, User
 from members.services import membership_join
-from moderation.models import AuditAction, AuditLogEntry
+from moderation.audit import audit
+from moderation.models import AuditAction
 
 
 @transaction.atomic
@@ -61,7 +62,6 @@ SETTINGS_FIELDS = (
 
 def validate_visibility_policy(visibility: str, join_policy: str) -> None:
     """A secret community is always invite-only (anything else would reveal it)."""
-    from communities.models import JoinPolicy, Visibility
 
     if visibility == Visibility.SECRET and join_policy != JoinPolicy.INVITE_ONLY:
         raise ValidationError(
@@ -97,10 +97,7 @@ def community_update(*, community: Community, actor: User, **changes: object) ->
         )
     community.full_clean()
     community.save()
-    AuditLogEntry.objects.create(
-        community=community,
-        actor=actor,
-        action=AuditAction.SETTINGS_CHANGED,
-        data={"changed": changed},
+    audit(
+        community_id=community.pk, actor=actor, action=AuditAction.SETTINGS_CHANGED, data={"changed": changed}
     )
     return changed

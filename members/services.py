@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community, JoinPolicy
+from config.jobs import enqueue_on_commit
 from members.models import (
     STAFF_ROLES,
     Invite,
@@ -28,6 +29,9 @@ from members.models import (
 )
 from members.notifications.models import Notification
 from members.notifications.services import notification_create
+from moderation.audit import audit
+from moderation.models import AuditAction
+from moderation.ratelimit import describe_wait
 
 
 class MembershipError(Exception):
@@ -93,10 +97,7 @@ def _welcome_on_commit(membership: Membership) -> None:
     """Onboarding (welcome + welcomers notified) runs after the join commits, as a task."""
     if membership.role in (Role.OWNER, Role.MODERATOR):
         return
-    from communities.onboarding.tasks import enqueue_welcome  # communities imports this module
-
-    membership_id = membership.pk
-    transaction.on_commit(lambda: enqueue_welcome(membership_id))
+    enqueue_on_commit("communities.welcome_newcomer", membership.pk)
 
 
 @transaction.atomic
@@ -193,7 +194,6 @@ def join_request_approve(*, join_request: JoinRequest, actor: User | None, reaso
     """Approve a pending request: the applicant becomes a member and is told. Locks the request
     row, so of two moderators approving at once exactly one succeeds (the other gets
     JoinRequestDecided). Banned people can't be approved (MembershipError)."""
-    from communities.models import Community
 
     join_request = _lock_pending(join_request)
     now = timezone.now()
@@ -219,7 +219,6 @@ def join_request_approve(*, join_request: JoinRequest, actor: User | None, reaso
 @transaction.atomic
 def join_request_reject(*, join_request: JoinRequest, actor: User | None, reason: str = "") -> JoinRequest:
     """Reject a pending request with an optional reason the applicant sees."""
-    from communities.models import Community
 
     join_request = _lock_pending(join_request)
     now = timezone.now()
@@ -244,19 +243,12 @@ def join_request_reject(*, join_request: JoinRequest, actor: User | None, reason
 # --- Roles --------------------------------------------------------------------------------------
 
 
-def _audit(**kwargs: object) -> None:
-    from moderation.audit import audit
-
-    audit(**kwargs)  # type: ignore[arg-type]
-
-
 @transaction.atomic
 def membership_change_role(*, actor: Membership, target: Membership, role: str) -> Membership:
     """An owner gives or takes a role. Recorded in the membership history and the audit log.
 
     The caller has checked that ``actor`` is an owner (``members.access.membership_for_owner``).
     """
-    from moderation.models import AuditAction
 
     if role not in Role.values:
         raise MembershipError("Choose one of the roles.")
@@ -264,7 +256,7 @@ def membership_change_role(*, actor: Membership, target: Membership, role: str) 
     if previous == role:
         return target
     updated = membership_set_role(membership=target, role=role, actor=actor.user)
-    _audit(
+    audit(
         community_id=target.community_id,
         actor=actor.user,
         action=AuditAction.ROLE_CHANGED,
@@ -337,8 +329,6 @@ def invite_create(
         .values_list("created_at", flat=True)[:INVITES_PER_DAY]
     )
     if len(recent) >= INVITES_PER_DAY:
-        from moderation.ratelimit import describe_wait
-
         retry_after = math.ceil((recent[-1] + timedelta(days=1) - now).total_seconds())
         raise InviteLimitReached(
             f"You can create {INVITES_PER_DAY} invites a day here. "
@@ -360,13 +350,12 @@ def invite_create(
 @transaction.atomic
 def invite_revoke(*, invite: Invite, actor: User, at: object = None) -> Invite:
     """Revoke an invite (idempotent) and record it in the audit log."""
-    from moderation.models import AuditAction
 
     now = at or timezone.now()
     changed = Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=now)
     invite.refresh_from_db()
     if changed:
-        _audit(
+        audit(
             community_id=invite.community_id,
             actor=actor,
             action=AuditAction.INVITE_REVOKED,

@@ -1,4 +1,4 @@
-"""members/tasks.py (moved here by the reshape)."""
+"""Celery tasks of members: re-sending task calls deferred while the broker was down."""
 
 from __future__ import annotations
 

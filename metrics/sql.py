@@ -1,4 +1,6 @@
-"""metrics/sql.py (moved here by the reshape)."""
+"""SQL building blocks of the metrics: day windows, helpers, and the materialized day tables.
+
+Definitions: docs/metrics.md."""
 
 # ruff: noqa: S608 - SQL is assembled from constants and helpers; values are always bound parameters
 

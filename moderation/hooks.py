@@ -1,4 +1,4 @@
-"""moderation/hooks.py (moved here by the reshape)."""
+"""Checks run when members post, react or flag: mutes, rate limits, word filters, holds for review."""
 
 from __future__ import annotations
 

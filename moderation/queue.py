@@ -10,6 +10,7 @@ from members.models import (
     JoinRequest,
     Membership,
 )
+from members.services import JoinRequestDecided, join_request_approve, join_request_reject
 from moderation.audit import audit
 from moderation.models import (
     AuditAction,
@@ -23,7 +24,7 @@ from moderation.services import (
     _staff_or_403,
     flags_dismiss,
     post_approve,
-    post_delete,
+    post_erase,
     post_hide,
     post_reject,
 )
@@ -57,7 +58,7 @@ def queue_resolve_flags(
     elif action == "hide":
         post = post_hide(actor=actor, post=post, reason=reason)
     elif action == "delete":
-        post = post_delete(actor=actor, post=post, reason=reason)
+        post = post_erase(actor=actor, post=post, reason=reason)
     sanction_author(actor=actor, post=post, sanction=sanction, reason=reason, mute_days=mute_days)
     return post
 
@@ -85,7 +86,6 @@ def queue_decide_join(
     *, actor: Membership, join_request: JoinRequest, approve: bool, reason: str = ""
 ) -> JoinRequest:
     """Approve or reject a join request and record it in the audit log."""
-    from members.services import JoinRequestDecided, join_request_approve, join_request_reject
 
     _staff_or_403(actor)
     if join_request.community_id != actor.community_id:

@@ -1,4 +1,4 @@
-"""moderation/sanctions.py (moved here by the reshape)."""
+"""Sanctions on members: warn, mute for a time, ban, and undoing them. Each is audited."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""communities/discussions/models.py (moved here by the reshape)."""
+"""Threads, posts, their revisions and events, reactions, read state and follows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reads about communities and conversations, shaped for each page."""
+"""Reads of threads and posts, shaped for each page (one query set per page part, no N+1)."""
 
 from __future__ import annotations
 

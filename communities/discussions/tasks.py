@@ -1,4 +1,4 @@
-"""communities/discussions/tasks.py (moved here by the reshape)."""
+"""Celery tasks of discussions: thin wrappers over ``communities.discussions.services``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""communities/onboarding/forms.py (moved here by the reshape)."""
+"""The owner's welcome-message form."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""communities/onboarding/models.py (moved here by the reshape)."""
+"""Per-member onboarding state (welcomed, greeted, checklist dismissed)."""
 
 from __future__ import annotations
 

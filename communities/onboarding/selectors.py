@@ -1,4 +1,4 @@
-"""communities/onboarding/selectors.py (moved here by the reshape)."""
+"""Reads for onboarding: newcomers this week and a member's 30-day checklist."""
 
 from __future__ import annotations
 

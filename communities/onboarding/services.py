@@ -1,4 +1,4 @@
-"""communities/onboarding/services.py (moved here by the reshape)."""
+"""Onboarding: the welcome, the introductions thread, welcomers and the checklist's ticks."""
 
 from __future__ import annotations
 

@@ -1,14 +1,10 @@
-"""communities/onboarding/tasks.py (moved here by the reshape)."""
+"""Celery tasks of onboarding: thin wrappers over ``communities.onboarding.services``."""
 
 from __future__ import annotations
-
-import logging
 
 from celery import shared_task
 
 from communities.onboarding import services as onboarding_services
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -23,12 +19,3 @@ def welcome_newcomer(membership_id: int) -> bool:
 def welcome_sweep() -> int:
     """Catch up on welcomes whose task was never delivered (the broker was down at join time)."""
     return onboarding_services.onboarding_welcome_sweep()
-
-
-def enqueue_welcome(membership_id: int) -> None:
-    """Queue the welcome; if the broker is unreachable, log it and let ``welcome_sweep`` catch
-    up, rather than failing the join request (it has already committed)."""
-    try:
-        welcome_newcomer.delay(membership_id)
-    except Exception:  # any broker/connection error: the sweep will welcome them
-        log.warning("could not queue the welcome for membership %s; the sweep will retry", membership_id)

@@ -1,30 +1,7 @@
-"""The community archive: format, writer, validator and importer.
+"""The community archive format: sections, the fields each carries, limits.
 
-An archive is one zip of JSON documents (format ``hearth-community-archive``, version 1):
-
-* ``manifest.json`` - ``{"format", "version", "created_at", "source_site", "community_slug",
-  "counts": {section: rows}, "files": [...]}``;
-* ``community.json`` - the community's settings (one object);
-* ``members.jsonl`` - one line per person the archive mentions: ``id``, ``handle``,
-  ``display_name``, ``is_bot``, ``is_active``, ``date_joined``, ``time_zone``, ``email`` (only
-  for people who allowed it in their privacy settings, else null) and ``membership`` (the
-  membership fields, or null for people who never joined, such as the ritual bot);
-* one ``<section>.jsonl`` per other section (spaces, invites, invite_redemptions,
-  membership_events, threads, posts, post_events, post_revisions, reactions, flags, sanctions,
-  word_filters, moderation_log, join_requests, rituals / ritual_occurrences when this site
-  has them, events, rsvps, ama_questions, ama_votes), one JSON object per line.
-
-Each row carries its ``id`` in the exporting site; references to other rows use those ids
-(``"thread": 12``). The community itself is implied. Sections and their fields come from the
-models (every concrete field except the primary key, the community, derived HTML and secrets),
-so a field added to a model travels without changing this module. What never leaves the site:
-invite tokens, password hashes, emails of people who did not allow it, read states,
-notifications, sessions. Rendered HTML is never exported or imported: the importer renders the
-Markdown source again with the one renderer.
-
-Memory stays bounded whatever the size: rows are read with ``.iterator(chunk_size=...)`` and
-written straight into the zip entry; the importer reads line by line and creates rows in batches.
-"""
+The archive is a zip of a manifest and one JSONL file per section; ``writer`` writes it, ``validate``
+checks one fully before anything is written, and ``load`` imports it all or nothing."""
 
 from __future__ import annotations
 

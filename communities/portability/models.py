@@ -1,4 +1,4 @@
-"""communities/portability/models.py (moved here by the reshape)."""
+"""Export and import jobs with their status and progress."""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ from communities.portability.load import import_archive
 from communities.portability.models import CommunityExport, CommunityImport, JobStatus
 from communities.portability.validate import ArchiveProblems
 from communities.portability.writer import write_archive
+from config.jobs import enqueue_on_commit
 from members.models import AccountClaim, Membership, MembershipStatus, User
 from members.notifications.models import Notification
 from members.notifications.services import notification_create
@@ -118,8 +119,6 @@ def export_path(export: CommunityExport) -> Path:
 
 def export_request(*, community: Community, user: User) -> CommunityExport:
     """Queue an archive of the community; a request while one is under way returns that one."""
-    from communities.portability.tasks import build_community_export
-
     with transaction.atomic():
         running = (
             CommunityExport.objects.select_for_update()
@@ -129,7 +128,7 @@ def export_request(*, community: Community, user: User) -> CommunityExport:
         if running is not None:
             return running
         export = CommunityExport.objects.create(community=community, requested_by=user)
-        build_community_export.delay_on_commit(export.pk)
+        enqueue_on_commit("communities.tasks.build_community_export", export.pk)
     return export
 
 
@@ -237,7 +236,6 @@ def import_dir() -> Path:
 
 def import_request(*, user: User, upload: UploadedFile, slug: str = "") -> CommunityImport:
     """Store the uploaded archive and queue its import into a new community owned by ``user``."""
-    from communities.portability.tasks import run_community_import
 
     limit = settings.HEARTH_IMPORT_MAX_MB * 1_000_000
     if upload.size is not None and upload.size > limit:
@@ -256,7 +254,7 @@ def import_request(*, user: User, upload: UploadedFile, slug: str = "") -> Commu
             size=upload.size or 0,
             slug_wanted=slug,
         )
-        run_community_import.delay_on_commit(job.pk)
+        enqueue_on_commit("communities.tasks.run_community_import", job.pk)
     return job
 
 

@@ -1,4 +1,4 @@
-"""communities/portability/validate.py (moved here by the reshape)."""
+"""Reading and validating a community archive before anything is written."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""communities/search/forms.py (moved here by the reshape)."""
+"""The search form."""
 
 from __future__ import annotations
 

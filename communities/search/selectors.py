@@ -1,4 +1,4 @@
-"""communities/search/selectors.py (moved here by the reshape)."""
+"""Search: the one function (PostgreSQL full text with a plain SQLite fallback) and its helpers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""members/notifications/models.py (moved here by the reshape)."""
+"""Notifications, email delivery preferences, email rows and digest runs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""members/notifications/selectors.py (moved here by the reshape)."""
+"""Reads of notifications and email delivery preferences."""
 
 from __future__ import annotations
 

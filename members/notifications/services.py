@@ -1,10 +1,10 @@
-"""members/notifications/services.py (moved here by the reshape)."""
+"""Creating notifications; each may queue an email after commit."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
+from config.jobs import enqueue_on_commit
 from members.notifications.models import Notification
+from members.profiles.models import MutedMember
 
 
 def notification_create(
@@ -28,7 +28,6 @@ def notification_create(
     Mentions, replies and quotes by someone the recipient has muted are not stored at all; the
     returned instance is then unsaved (``pk`` is None).
     """
-    from members.profiles.models import MutedMember
 
     notification = Notification(
         recipient_id=recipient_id,
@@ -49,9 +48,7 @@ def notification_create(
         return notification
     notification.save()
     if send_email:
-        from members.notifications.tasks import send_notification_email
-
-        # robust: once the event is committed, trouble queueing its email (broker down, or an
-        # SMTP error when tasks run eagerly) is logged, never turned into an error page.
-        transaction.on_commit(lambda: send_notification_email.delay(notification.pk), robust=True)
+        # Once the event is committed, trouble queueing its email (broker down, or an SMTP error
+        # when tasks run eagerly) is logged by the helper, never turned into an error page.
+        enqueue_on_commit("members.tasks.send_notification_email", notification.pk)
     return notification

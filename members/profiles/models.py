@@ -1,4 +1,4 @@
-"""members/profiles/models.py (moved here by the reshape)."""
+"""Profiles (per-field privacy, time zone, digest choice) and muted members."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""members/profiles/selectors.py (moved here by the reshape)."""
+"""Reads of profiles: a profile page as a viewer may see it, and muted members."""
 
 from __future__ import annotations
 

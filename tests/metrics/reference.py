@@ -1,4 +1,7 @@
-"""tests/metrics/reference.py (moved here by the reshape)."""
+"""A per-day reference computation of the metric families, used only by tests.
+
+The production code computes runs of days at once (metrics/compute.py); this computes one day at a
+time, the straightforward way, so the tests can check that both agree."""
 
 # ruff: noqa: S608 - SQL is assembled from constants and helpers; values are always bound parameters
 
