@@ -243,3 +243,24 @@ def test_past_and_upcoming_lists(client, community, member, make_event):
     assert (
         "Soon" not in client.get(reverse("event-list", args=[community.slug]) + "?when=past").content.decode()
     )
+
+
+def test_search_finds_events_and_questions_only_where_visible(
+    client, community, member, make_member, make_event, outsider
+):
+    """Event titles, descriptions and AMA questions are thread titles and posts: search shows them
+    to those who may read them and to nobody else (restricted space, other people)."""
+    make_event(community, title="Zebrafish workshop", description="Bring a zebrafish tank")
+    staff = Space.objects.create(community=community, name="Staff", slug="staff", min_role=Role.MODERATOR)
+    secret_event = make_event(community, space=staff, title="Quokka planning", kind="ama")
+    mod = make_member(community, role=Role.MODERATOR)
+    services.question_ask(membership=mod, event=secret_event, body_md="Quokka budget question")
+    client.force_login(member.user)
+    search = reverse("community-search", args=[community.slug])
+    assert "Zebrafish" in client.get(search, {"q": "zebrafish"}).content.decode()
+    assert "Quokka" not in client.get(search, {"q": "quokka"}).content.decode()
+    assert "Quokka" not in client.get(reverse("search"), {"q": "quokka"}).content.decode()
+    client.force_login(mod.user)
+    assert "Quokka" in client.get(search, {"q": "quokka"}).content.decode()
+    client.force_login(outsider)
+    assert "Zebrafish" not in client.get(reverse("search"), {"q": "zebrafish"}).content.decode()

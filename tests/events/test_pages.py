@@ -81,3 +81,10 @@ def test_list_page_budget(client, community, member, make_event, django_assert_m
     client.force_login(member.user)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("event-list", args=[community.slug])).status_code == 200
+
+
+def test_event_thread_links_back_to_the_event(client, community, member, make_event):
+    event = make_event(community, kind="ama")
+    client.force_login(member.user)
+    body = client.get(event.thread.get_absolute_url()).content.decode()
+    assert reverse("event-detail", args=[community.slug, event.pk]) in body
