@@ -264,3 +264,27 @@ def test_search_finds_events_and_questions_only_where_visible(
     assert "Quokka" in client.get(search, {"q": "quokka"}).content.decode()
     client.force_login(outsider)
     assert "Zebrafish" not in client.get(reverse("search"), {"q": "zebrafish"}).content.decode()
+
+
+def test_vote_rate_limit_answers_429(
+    client, community, member, make_member, make_event, settings, monkeypatch
+):
+    settings.RATE_LIMITS_ENABLED = True
+    from django.core.cache import cache
+
+    cache.clear()
+    monkeypatch.setattr(services, "VOTES_PER_MINUTE", 2)
+    event = make_event(community, kind="ama")
+    askers = [make_member(community) for _ in range(3)]
+    settings.RATE_LIMITS_ENABLED = False
+    questions = [services.question_ask(membership=a, event=event, body_md=f"Q {a.pk}?") for a in askers]
+    settings.RATE_LIMITS_ENABLED = True
+    client.force_login(member.user)
+    codes = [
+        client.post(reverse("event-question-vote", args=[community.slug, q.pk])).status_code
+        for q in questions
+    ]
+    assert codes[:2] == [302, 302]
+    assert codes[2] == 429
+    assert questions[2].votes.count() == 0
+    cache.clear()
