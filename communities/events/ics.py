@@ -33,7 +33,9 @@ def _plain(html_text: str) -> str:
     return text.strip()[:DESCRIPTION_CHARS]
 
 
-def _vevent(event: Event, *, description_html: str = "", now: datetime) -> icalendar.Event:
+def _vevent(
+    event: Event, *, description_html: str = "", now: datetime, with_link: bool = True
+) -> icalendar.Event:
     tz = event.tz
     vevent = icalendar.Event()
     vevent.add("uid", _uid(event))
@@ -45,7 +47,7 @@ def _vevent(event: Event, *, description_html: str = "", now: datetime) -> icale
     vevent.add("dtend", event.ends_at.astimezone(tz))
     url = settings.SITE_URL + event.get_absolute_url()
     vevent.add("url", url)
-    where = event.location or event.online_url
+    where = event.location or (event.online_url if with_link else "")
     if where:
         vevent.add("location", where)
     text = _plain(description_html)
@@ -76,11 +78,15 @@ def _add_timezones(cal: icalendar.Calendar, events: list[Event]) -> None:
     cal.add_missing_timezones(first_date=max(first, date(1970, 1, 1)), last_date=last)
 
 
-def event_ics(event: Event, *, description_html: str = "", now: datetime | None = None) -> bytes:
+def event_ics(
+    event: Event, *, description_html: str = "", now: datetime | None = None, with_link: bool = True
+) -> bytes:
+    """One event. ``with_link=False`` leaves out the online link (for visitors who are not
+    members: the event page hides it from them too)."""
     now = now or datetime.now(UTC)
     cal = _calendar(event.thread.title)
     cal.add("method", "PUBLISH")
-    cal.add_component(_vevent(event, description_html=description_html, now=now))
+    cal.add_component(_vevent(event, description_html=description_html, now=now, with_link=with_link))
     _add_timezones(cal, [event])
     return cal.to_ical()
 

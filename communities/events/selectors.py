@@ -114,11 +114,7 @@ def event_page(*, event: Event, membership: Membership | None, now: datetime | N
     counts = {s: 0 for s in RsvpStatus.values}
     for row in Rsvp.objects.filter(event=event).values("status").annotate(n=Count("pk")).order_by():
         counts[row["status"]] = row["n"]
-    description = (
-        Post.objects.filter(thread_id=event.thread_id, is_opening=True)
-        .filter(access.visible_posts_q(membership))
-        .first()
-    )
+    description = event_description(event=event, membership=membership)
     my_rsvp = None
     position = None
     if membership is not None:
@@ -147,6 +143,15 @@ def event_page(*, event: Event, membership: Membership | None, now: datetime | N
     if event.is_ama:
         page.questions = ama_questions(event=event, membership=membership)
     return page
+
+
+def event_description(*, event: Event, membership: Membership | None) -> Post | None:
+    """The event's description (its thread's opening post) if the viewer may see it."""
+    return (
+        Post.objects.filter(thread_id=event.thread_id, is_opening=True)
+        .filter(access.visible_posts_q(membership))
+        .first()
+    )
 
 
 def ama_questions(

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.discussions.selectors import visible_spaces
@@ -107,8 +108,6 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     page = selectors.event_page(event=event, membership=acc.membership)
-    from django.utils import timezone
-
     now = timezone.now()
     ctx = _context(
         request,
@@ -151,7 +150,7 @@ def event_edit(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
             _context(request, acc, form=form, event=event),
             status=400,
         )
-    opening = event.thread.posts.filter(is_opening=True).only("body_md").first()
+    opening = selectors.event_description(event=event, membership=acc.membership)
     initial = {**EventForm.initial_for(event), "description": opening.body_md if opening else ""}
     form = EventForm(initial=initial, community=acc.community, spaces=spaces)
     form.fields["space"].disabled = True
@@ -191,8 +190,12 @@ def event_rsvp(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
 @require_GET
 def event_ics(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
     event, acc = access.event_for_reader(request.user, slug, event_id)
-    page_description = selectors.event_page(event=event, membership=acc.membership).description
-    body = ics.event_ics(event, description_html=page_description.body_html if page_description else "")
+    description = selectors.event_description(event=event, membership=acc.membership)
+    body = ics.event_ics(
+        event,
+        description_html=description.body_html if description else "",
+        with_link=acc.membership is not None,
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.ics"'
     response["Cache-Control"] = "private, no-store"
@@ -236,8 +239,6 @@ def question_vote(request: HttpRequest, slug: str, question_id: int) -> HttpResp
 def question_answer(request: HttpRequest, slug: str, question_id: int) -> HttpResponse:
     question, event, acc = access.question_for_member(request.user, slug, question_id)
     if not access.can_answer_questions(acc.membership, event):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only the host and moderators answer questions.")
     form = AnswerForm(request.POST)
     if not form.is_valid():

@@ -80,3 +80,14 @@ def test_feed_with_several_zones(make_community, make_event):
     assert sorted(str(t["TZID"]) for t in cal.walk("VTIMEZONE")) == ["America/New_York", "Europe/Berlin"]
     starts = {str(e["summary"]): e.decoded("dtstart").astimezone(UTC) for e in cal.walk("VEVENT")}
     assert starts == {"B": berlin.starts_at, "N": ny.starts_at}
+
+
+def test_online_link_only_for_members(client, make_community, make_member, make_event):
+    community = make_community(visibility="public")
+    event = make_event(community, location="", online_url="https://meet.example.org/secret-room")
+    url = reverse("event-ics", args=[community.slug, event.pk])
+    anonymous = client.get(url)
+    assert anonymous.status_code == 200 and b"secret-room" not in anonymous.content
+    assert b"secret-room" not in client.get(reverse("event-detail", args=[community.slug, event.pk])).content
+    client.force_login(make_member(community).user)
+    assert b"secret-room" in client.get(url).content
