@@ -74,7 +74,7 @@ def _seed_community(community: Community, now: datetime) -> int:
             online_url="https://meet.example.org/hearth-demo-ama",
         ),
     )
-    questions = []
+    questions: list[AmaQuestion] = []
     for m, text in zip(members[:3], QUESTIONS, strict=False):
         post = post_create(
             author=m, thread=ama.thread, body_md=text, at=now - timedelta(hours=len(questions) + 1)

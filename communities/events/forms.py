@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 
 from communities.discussions.services import MAX_BODY_CHARS, MAX_TITLE_CHARS
-from communities.events.models import EventKind
+from communities.events.models import Event, EventKind
 from communities.events.services import MAX_SERIES, EventFields
-from communities.models import Space
+from communities.models import Community, Space
 from communities.rituals import schedule as schedule_math
 from communities.rituals.models import Ritual
 
@@ -24,7 +25,7 @@ class LocalDateTimeField(forms.DateTimeField):
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT)
 
-    def to_python(self, value: object) -> datetime | None:
+    def to_python(self, value: Any) -> datetime | None:
         result = super().to_python(value)
         if result is not None and timezone.is_aware(result):
             result = timezone.make_naive(result)
@@ -67,12 +68,13 @@ class EventForm(forms.Form):
         queryset=Space.objects.none(), label="Discussion in space", empty_label=None
     )
 
-    def __init__(self, *args: object, community: object, spaces: list[Space], **kwargs: object) -> None:
+    def __init__(self, *args: Any, community: Community, spaces: list[Space], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.community = community
         self.tz = community.tz
-        self.fields["space"].queryset = Space.objects.filter(pk__in=[s.pk for s in spaces])
-        self.fields["space"].label_from_instance = lambda space: space.name
+        space_field = cast(forms.ModelChoiceField, self.fields["space"])
+        space_field.queryset = Space.objects.filter(pk__in=[s.pk for s in spaces])
+        space_field.label_from_instance = lambda space: space.name  # type: ignore[method-assign,assignment]
         zone = community.time_zone
         self.fields["starts"].help_text = f"In the community's time zone ({zone})."
         self.fields["ends"].help_text = f"In the community's time zone ({zone})."
@@ -83,8 +85,8 @@ class EventForm(forms.Form):
             raise forms.ValidationError("Use an http(s) link.")
         return url
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         starts, ends = data.get("starts"), data.get("ends")
         if starts and ends:
             data["starts_at"] = to_utc(starts, self.tz)
@@ -109,7 +111,7 @@ class EventForm(forms.Form):
         )
 
     @classmethod
-    def initial_for(cls, event: object) -> dict:
+    def initial_for(cls, event: Event) -> dict[str, Any]:
         tz = event.tz
         return {
             "title": event.thread.title,
@@ -138,10 +140,11 @@ class NewEventForm(EventForm):
         required=False, min_value=1, max_value=MAX_SERIES, initial=4, label="How many events"
     )
 
-    def __init__(self, *args: object, community: object, spaces: list[Space], **kwargs: object) -> None:
+    def __init__(self, *args: Any, community: Community, spaces: list[Space], **kwargs: Any) -> None:
         super().__init__(*args, community=community, spaces=spaces, **kwargs)
-        self.fields["ritual"].queryset = Ritual.objects.filter(community=community, paused=False)
-        if not self.fields["ritual"].queryset.exists():
+        ritual_field = cast(forms.ModelChoiceField, self.fields["ritual"])
+        ritual_field.queryset = Ritual.objects.filter(community=community, paused=False)
+        if not ritual_field.queryset.exists():
             del self.fields["ritual"]
             del self.fields["repeat_count"]
 

@@ -14,7 +14,7 @@ from communities.discussions.models import Post
 from communities.events.models import AmaQuestion, AmaVote, CalendarFeed, Event, EventStatus, Rsvp, RsvpStatus
 from communities.models import Community
 from members import access
-from members.models import Membership, MembershipStatus
+from members.models import Membership, MembershipStatus, User
 from members.profiles.models import FieldVisibility
 
 ATTENDEES_SHOWN = 48
@@ -186,7 +186,7 @@ def feed_events(user: object, now: datetime | None = None) -> QuerySet[Event]:
     )
 
 
-def my_rsvps(user: object) -> QuerySet[Rsvp]:
+def my_rsvps(user: User) -> QuerySet[Rsvp]:
     """Every RSVP of the person (for their data download)."""
     return (
         Rsvp.objects.filter(user=user)
@@ -195,5 +195,5 @@ def my_rsvps(user: object) -> QuerySet[Rsvp]:
     )
 
 
-def current_feed(user: object) -> CalendarFeed | None:
+def current_feed(user: User) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at").first()

@@ -55,7 +55,10 @@ MAX_DURATION = timedelta(days=14)
 MAX_SERIES = 12  # events made at once from a ritual's schedule
 QUESTIONS_PER_HOUR = 10
 VOTES_PER_MINUTE = 30
-REMINDER_LEADS = {ReminderKind.DAY: timedelta(hours=24), ReminderKind.HOUR: timedelta(hours=1)}
+REMINDER_LEADS: dict[str, timedelta] = {
+    ReminderKind.DAY: timedelta(hours=24),
+    ReminderKind.HOUR: timedelta(hours=1),
+}
 MAX_REMINDED_PER_RUN = 200  # events per reminder kind per run; the rest wait for the next minute
 
 
@@ -325,7 +328,11 @@ def rsvp_set(*, membership: Membership, event: Event, status: str, now: datetime
         raise EventError("This event is over.")
     rsvp = Rsvp.objects.filter(event=event, user_id=membership.user_id).first()
     previous = rsvp.status if rsvp else None
-    if status == RsvpStatus.GOING and previous in (RsvpStatus.GOING, RsvpStatus.WAITLISTED):
+    if (
+        rsvp is not None
+        and status == RsvpStatus.GOING
+        and previous in (RsvpStatus.GOING, RsvpStatus.WAITLISTED)
+    ):
         return rsvp
     new_status = status
     waitlisted_at = None

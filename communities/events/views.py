@@ -4,6 +4,8 @@ selector or service, then a template."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from communities.discussions.selectors import visible_spaces
 from communities.events import ics, selectors, services
 from communities.events.forms import AnswerForm, EventForm, NewEventForm, QuestionForm, RsvpForm
+from communities.events.models import Event
 from members import access
+from members.models import User
 from members.selectors import join_state, member_count
 from moderation.ratelimit import RateLimited
 
@@ -75,7 +79,7 @@ def event_new(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 if ritual is not None:
                     events = services.event_series_from_ritual(
-                        author=acc.membership,
+                        author=access.member_of(acc),
                         space=form.cleaned_data["space"],
                         fields=form.event_fields(),
                         ritual=ritual,
@@ -85,7 +89,9 @@ def event_new(request: HttpRequest, slug: str) -> HttpResponse:
                     messages.success(request, f"{len(events)} events created on the ritual's schedule.")
                 else:
                     event = services.event_create(
-                        author=acc.membership, space=form.cleaned_data["space"], fields=form.event_fields()
+                        author=access.member_of(acc),
+                        space=form.cleaned_data["space"],
+                        fields=form.event_fields(),
                     )
                     messages.success(request, "Event created.")
             except ValidationError as exc:
@@ -101,7 +107,7 @@ def event_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _detail(
     request: HttpRequest,
-    event: object,
+    event: Event,
     acc: access.CommunityAccess,
     *,
     question_form: QuestionForm | None = None,
@@ -138,7 +144,7 @@ def event_edit(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
         form = EventForm(request.POST, community=acc.community, spaces=spaces)
         if form.is_valid():
             try:
-                services.event_update(editor=acc.membership, event=event, fields=form.event_fields())
+                services.event_update(editor=access.member_of(acc), event=event, fields=form.event_fields())
             except ValidationError as exc:
                 form.add_error(None, _error_text(exc))
             else:
@@ -160,7 +166,7 @@ def event_edit(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
 @require_POST
 def event_cancel(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
     event, acc = access.event_for_manager(request.user, slug, event_id)
-    services.event_cancel(actor=acc.membership, event=event)
+    services.event_cancel(actor=access.member_of(acc), event=event)
     messages.success(request, "The event is cancelled; everyone who answered was told.")
     return redirect(event.get_absolute_url())
 
@@ -173,7 +179,9 @@ def event_rsvp(request: HttpRequest, slug: str, event_id: int) -> HttpResponse:
         messages.error(request, "Choose going, maybe or not going.")
         return _detail(request, event, acc, status=400)
     try:
-        rsvp = services.rsvp_set(membership=acc.membership, event=event, status=form.cleaned_data["status"])
+        rsvp = services.rsvp_set(
+            membership=access.member_of(acc), event=event, status=form.cleaned_data["status"]
+        )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return _detail(request, event, acc, status=400)
@@ -210,7 +218,7 @@ def question_ask(request: HttpRequest, slug: str, event_id: int) -> HttpResponse
         return _detail(request, event, acc, question_form=form, status=400)
     try:
         question = services.question_ask(
-            membership=acc.membership, event=event, body_md=form.cleaned_data["body"]
+            membership=access.member_of(acc), event=event, body_md=form.cleaned_data["body"]
         )
     except ValidationError as exc:
         form.add_error(None, _error_text(exc))
@@ -227,7 +235,7 @@ def question_vote(request: HttpRequest, slug: str, question_id: int) -> HttpResp
     question, event, acc = access.question_for_member(request.user, slug, question_id)
     try:
         services.question_vote(
-            membership=acc.membership, question=question, vote=request.POST.get("vote") != "0"
+            membership=access.member_of(acc), question=question, vote=request.POST.get("vote") != "0"
         )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
@@ -246,7 +254,7 @@ def question_answer(request: HttpRequest, slug: str, question_id: int) -> HttpRe
         return _detail(request, event, acc, status=400)
     try:
         services.question_answer(
-            host=acc.membership,
+            host=access.member_of(acc),
             question=question,
             body_md=form.cleaned_data["body"] or "",
             answered=request.POST.get("answered") != "0",
@@ -265,13 +273,19 @@ def question_answer(request: HttpRequest, slug: str, question_id: int) -> HttpRe
 def calendar_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            services.calendar_feed_revoke(user=request.user)
+            services.calendar_feed_revoke(user=cast(User, request.user))
             messages.success(request, "Your calendar link is turned off. Calendars using it stop updating.")
         else:
-            services.calendar_feed_reset(user=request.user)
-            messages.success(request, "New calendar link made; the old one no longer works.")
+            had_one = selectors.current_feed(cast(User, request.user)) is not None
+            services.calendar_feed_reset(user=cast(User, request.user))
+            messages.success(
+                request,
+                "New calendar link made; the old one no longer works."
+                if had_one
+                else "Your calendar link is ready: add it to your calendar app.",
+            )
         return redirect("calendar-settings")
-    feed = selectors.current_feed(request.user)
+    feed = selectors.current_feed(cast(User, request.user))
     url = request.build_absolute_uri(reverse("calendar-feed", args=[feed.token])) if feed else ""
     return render(
         request, "communities/events/calendar_settings.html", {"feed_url": url, "section": "calendar"}

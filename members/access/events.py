@@ -9,10 +9,13 @@ else (lists, reminders, the personal calendar feed, exports) filters with
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from communities.events.models import AmaQuestion, CalendarFeed, Event
 from members.access.core import (
     CommunityAccess,
     can_see_space,
@@ -20,7 +23,7 @@ from members.access.core import (
     community_for_reader,
     is_staff,
 )
-from members.models import ROLE_RANK, Membership, MembershipStatus, Role
+from members.models import ROLE_RANK, Membership, MembershipStatus, Role, User
 
 
 def roles_at_least(min_role: str) -> list[str]:
@@ -48,7 +51,7 @@ def visible_events_q(membership: Membership | None, prefix: str = "") -> Q:
     return q
 
 
-def member_visible_events_q(user: object, prefix: str = "") -> Q:
+def member_visible_events_q(user: Any, prefix: str = "") -> Q:
     """A filter on Event across communities: events of communities where ``user`` is an active
     member, in spaces their role there may see, not removed. For the personal calendar feed."""
     memberships = Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).only(
@@ -60,9 +63,7 @@ def member_visible_events_q(user: object, prefix: str = "") -> Q:
     return q
 
 
-def _event_in(access: CommunityAccess, event_id: int) -> object:
-    from communities.events.models import Event
-
+def _event_in(access: CommunityAccess, event_id: int) -> Event:
     event = (
         Event.objects.select_related("thread", "thread__space", "thread__author", "community", "host")
         .filter(pk=event_id, community_id=access.community.pk)
@@ -76,14 +77,14 @@ def _event_in(access: CommunityAccess, event_id: int) -> object:
     return event
 
 
-def event_for_reader(user: object, slug: str, event_id: int) -> tuple[object, CommunityAccess]:
+def event_for_reader(user: object, slug: str, event_id: int) -> tuple[Event, CommunityAccess]:
     """The event if the viewer may read its community and see its space; an event of another
     community, a restricted space or a removed thread is 404."""
     access = community_for_reader(user, slug)
     return _event_in(access, event_id), access
 
 
-def event_for_member(user: object, slug: str, event_id: int) -> tuple[object, CommunityAccess]:
+def event_for_member(user: object, slug: str, event_id: int) -> tuple[Event, CommunityAccess]:
     """As event_for_reader, for taking part (RSVP, questions, votes): active members only."""
     event, access = event_for_reader(user, slug, event_id)
     if access.membership is None:
@@ -96,11 +97,11 @@ def can_create_event(membership: Membership | None) -> bool:
     return is_staff(membership)
 
 
-def can_manage_event(membership: Membership | None, event: object) -> bool:
+def can_manage_event(membership: Membership | None, event: Event) -> bool:
     """Edit, move, cancel: the host while a member, and staff."""
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         return False
-    return is_staff(membership) or getattr(event, "host_id", None) == membership.user_id
+    return is_staff(membership) or event.host_id == membership.user_id
 
 
 def community_for_event_creator(user: object, slug: str) -> CommunityAccess:
@@ -110,7 +111,7 @@ def community_for_event_creator(user: object, slug: str) -> CommunityAccess:
     return access
 
 
-def event_for_manager(user: object, slug: str, event_id: int) -> tuple[object, CommunityAccess]:
+def event_for_manager(user: object, slug: str, event_id: int) -> tuple[Event, CommunityAccess]:
     """An event to edit or cancel: 404 if hidden, then 403 for members who don't host it."""
     event, access = event_for_member(user, slug, event_id)
     if not can_manage_event(access.membership, event):
@@ -118,10 +119,11 @@ def event_for_manager(user: object, slug: str, event_id: int) -> tuple[object, C
     return event, access
 
 
-def question_for_member(user: object, slug: str, question_id: int) -> tuple[object, object, CommunityAccess]:
+def question_for_member(
+    user: object, slug: str, question_id: int
+) -> tuple[AmaQuestion, Event, CommunityAccess]:
     """An AMA question of a visible event whose post the viewer may see (a hidden question is
     404 like a hidden post)."""
-    from communities.events.models import AmaQuestion
     from members.access.core import post_visible_to
 
     access = community_for_member(user, slug)
@@ -139,18 +141,24 @@ def question_for_member(user: object, slug: str, question_id: int) -> tuple[obje
     return question, event, access
 
 
-def can_answer_questions(membership: Membership | None, event: object) -> bool:
+def can_answer_questions(membership: Membership | None, event: Event) -> bool:
     return can_manage_event(membership, event)
 
 
-def feed_owner(token: str) -> object:
+def feed_owner(token: str) -> User:
     """The person a calendar-feed token belongs to; 404 for an unknown or revoked token (all
     look the same)."""
-    from communities.events.models import CalendarFeed
-
     if not token or len(token) > 64:
         raise Http404
     feed = CalendarFeed.objects.select_related("user").filter(token=token, revoked_at__isnull=True).first()
     if feed is None or not feed.user.is_active:
         raise Http404
     return feed.user
+
+
+def member_of(access: CommunityAccess) -> Membership:
+    """The caller's membership after an ``*_for_member``/``*_for_manager`` check (which already
+    refused non-members); never None."""
+    if access.membership is None:
+        raise PermissionDenied("Join this community to take part.")
+    return access.membership
