@@ -108,16 +108,25 @@ def event_create(
     fields: EventFields,
     ritual: Ritual | None = None,
     now: datetime | None = None,
+    repeat: bool = False,
 ) -> Event:
     """Create an event with its discussion thread (title and description are the thread's
-    title and opening post). The author hosts it. Callers check ``access.can_create_event``."""
+    title and opening post). The author hosts it. Callers check ``access.can_create_event``.
+
+    ``repeat``: a later event of a series whose first event passed the posting checks; its
+    thread repeats the same text on purpose, so the identical-post guard must not refuse it."""
     now = now or timezone.now()
     community = author.community
     if space.community_id != community.pk or not access.can_see_space(author, space):
         raise EventError("Choose a space of this community.")
     _check_fields(fields, now=now, new=True)
     thread = thread_create(
-        author=author, space=space, title=fields.title, body_md=fields.description, kind=ThreadKind.EVENT
+        author=author,
+        space=space,
+        title=fields.title,
+        body_md=fields.description,
+        kind=ThreadKind.EVENT,
+        at=now if repeat else None,
     )
     return Event.objects.create(
         community=community,
@@ -159,8 +168,9 @@ def event_series_from_ritual(
                 space=space,
                 fields=EventFields(**{**fields.__dict__, "starts_at": at, "ends_at": at + duration}),
                 ritual=ritual,
+                repeat=n > 0,
             )
-            for at in starts
+            for n, at in enumerate(starts)
         ]
 
 
