@@ -13,17 +13,20 @@ Views never check roles inline; they call one of these functions first (see docs
 The policy is one package: ``core`` (communities, threads, posts), ``content`` (spaces, history,
 exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
 ``events`` (events, RSVPs, AMA questions, calendar feeds). Callers
+``integrations`` (webhook pages and payloads, feeds). Callers
 import the package (``from members import access``) and never a part.
 """
 
 from __future__ import annotations
 
 from members.access.content import (
+    active_memberships_by_community,
     can_import_community,
     can_manage_rituals,
     can_moderate_thread,
     can_restore_post,
     can_see_post_history,
+    can_still_read_thread,
     can_welcome,
     community_for_ritual_manager,
     community_for_welcomer,
@@ -87,6 +90,17 @@ from members.access.events import (
     visible_events_q,
     visible_spaces_q_for_role,
 )
+from members.access.integrations import (
+    community_for_public_feed,
+    community_for_webhooks,
+    delivery_for_owner,
+    feed_for_token,
+    feed_space,
+    membership_for_feed_link,
+    webhook_for_owner,
+    webhook_may_show_post,
+    webhook_may_show_space,
+)
 from members.access.people import (
     STANDING_NOTICE_KINDS,
     can_see_all_invites,
@@ -106,6 +120,7 @@ __all__ = [
     "CommunityAccess",
     "LoginRequired",
     "active_membership",
+    "active_memberships_by_community",
     "can_answer_questions",
     "can_create_event",
     "can_create_invite",
@@ -124,6 +139,7 @@ __all__ = [
     "can_see_post_history",
     "can_see_profile",
     "can_see_space",
+    "can_still_read_thread",
     "can_welcome",
     "community_for_dashboard",
     "community_for_event_creator",
@@ -132,18 +148,23 @@ __all__ = [
     "community_for_joiner",
     "community_for_member",
     "community_for_owner",
+    "community_for_public_feed",
     "community_for_reader",
     "community_for_ritual_manager",
     "community_for_role",
     "community_for_staff",
+    "community_for_webhooks",
     "community_for_welcomer",
     "community_landing",
+    "delivery_for_owner",
     "directory_communities",
     "event_for_manager",
     "event_for_member",
     "event_for_reader",
     "export_for_owner",
+    "feed_for_token",
     "feed_owner",
+    "feed_space",
     "import_for_requester",
     "invite_for_manager",
     "is_banned",
@@ -152,6 +173,7 @@ __all__ = [
     "member_for_staff",
     "member_of",
     "member_visible_events_q",
+    "membership_for_feed_link",
     "membership_for_owner",
     "notification_still_visible",
     "person_for_viewer",
@@ -175,5 +197,8 @@ __all__ = [
     "visible_posts_q",
     "visible_spaces_q",
     "visible_spaces_q_for_role",
+    "webhook_for_owner",
+    "webhook_may_show_post",
+    "webhook_may_show_space",
     "word_filter_for_staff",
 ]
