@@ -16,6 +16,10 @@ urlpatterns = [
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),
     path("", include("communities.ritual_urls")),  # rituals and onboarding
+    path("", include("communities.polls.urls")),
+    path("", include("communities.tags.urls")),
+    path("", include("communities.highlights.urls")),
+    path("", include("communities.needs_reply.urls")),
     path("", include("communities.urls")),
 ]
 

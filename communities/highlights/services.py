@@ -13,7 +13,8 @@ from django.utils import timezone
 from communities.highlights.models import Highlight
 from communities.models import Post
 from members.models import Membership, Notification
-from moderation.models import AuditAction, AuditLogEntry
+from moderation.models import AuditAction
+from moderation.services import audit
 
 MAX_NOTE_CHARS = 200
 
@@ -44,9 +45,9 @@ def post_feature(*, actor: Membership, post: Post, note: str = "", at: datetime 
     highlight = Highlight.objects.create(
         community_id=post.community_id, post=post, featured_by_id=actor.user_id, featured_at=now, note=note
     )
-    AuditLogEntry.objects.create(
+    audit(
         community_id=post.community_id,
-        actor_id=actor.user_id,
+        actor=actor.user,
         action=AuditAction.POST_FEATURED,
         target_post=post,
         target_thread_id=post.thread_id,
@@ -72,9 +73,9 @@ def post_unfeature(*, actor: Membership, post: Post) -> bool:
     """Take a post off the Highlights page. Returns whether it was featured."""
     deleted, _ = Highlight.objects.filter(post=post).delete()
     if deleted:
-        AuditLogEntry.objects.create(
+        audit(
             community_id=post.community_id,
-            actor_id=actor.user_id,
+            actor=actor.user,
             action=AuditAction.POST_UNFEATURED,
             target_post=post,
             target_thread_id=post.thread_id,

@@ -17,7 +17,8 @@ from communities.models import Thread
 from communities.polls.models import Poll, PollBallot, PollChoice, PollVote, ResultsShown
 from members.models import STAFF_ROLES, Membership
 from moderation import ratelimit
-from moderation.models import AuditAction, AuditLogEntry
+from moderation.models import AuditAction
+from moderation.services import audit
 from moderation.services import moderation_check_react
 
 MAX_QUESTION_CHARS = 200
@@ -170,9 +171,9 @@ def poll_close(*, actor: Membership, poll: Poll, at: datetime | None = None) -> 
     poll.closes_at = now
     poll.save(update_fields=["closes_at"])
     if poll.author_id != actor.user_id:
-        AuditLogEntry.objects.create(
+        audit(
             community_id=poll.community_id,
-            actor_id=actor.user_id,
+            actor=actor.user,
             action=AuditAction.POLL_CLOSED,
             target_thread_id=poll.thread_id,
             target_user_id=poll.author_id,

@@ -14,7 +14,8 @@ from django.utils.text import slugify
 from communities.models import Community, Thread
 from communities.tags.models import Tag, ThreadTag
 from members.models import STAFF_ROLES, Membership, Role
-from moderation.models import AuditAction, AuditLogEntry
+from moderation.models import AuditAction
+from moderation.services import audit
 
 MAX_TAG_CHARS = 30
 MAX_TAGS_PER_COMMUNITY = 100
@@ -118,9 +119,9 @@ def thread_set_tags(
             ignore_conflicts=True,
         )
         if thread.author_id != actor.user_id and actor.role in STAFF_ROLES:
-            AuditLogEntry.objects.create(
+            audit(
                 community_id=thread.community_id,
-                actor_id=actor.user_id,
+                actor=actor.user,
                 action=AuditAction.THREAD_RETAGGED,
                 target_thread_id=thread.pk,
                 target_user_id=thread.author_id,
