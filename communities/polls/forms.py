@@ -35,11 +35,16 @@ class PollForm(forms.Form):
     )
     multiple = forms.BooleanField(required=False, label="People may pick several options")
     privacy = forms.ChoiceField(
-        choices=PRIVACY_CHOICES, initial="named", widget=forms.RadioSelect, label="Who sees the votes"
+        choices=PRIVACY_CHOICES,
+        initial="named",
+        required=False,
+        widget=forms.RadioSelect,
+        label="Who sees the votes",
     )
     results = forms.ChoiceField(
         choices=ResultsShown.choices,
         initial=ResultsShown.ON_VOTE,
+        required=False,
         widget=forms.RadioSelect,
         label="Show results",
     )
