@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +17,14 @@ from communities import markdown as communities_markdown
 from communities.discussions import selectors, services
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
+from communities.highlights import selectors as highlight_selectors
+from communities.needs_reply import selectors as needs_reply_selectors
+from communities.polls import selectors as poll_selectors
+from communities.polls import services as poll_services
+from communities.polls.forms import PollForm
+from communities.tags import selectors as tag_selectors
+from communities.tags import services as tag_services
+from communities.tags.forms import ThreadTagsForm
 from members import access
 from moderation.hooks import PostingRefused, moderation_check_react
 from moderation.ratelimit import RateLimited
@@ -61,6 +72,7 @@ def _thread_context(
         selectors.with_reaction_counts(selectors.thread_posts(thread=thread, membership=membership), user_id),
         user_id,
     )
+    posts_qs = highlight_selectors.with_featured(posts_qs)
     paginator = Paginator(posts_qs, selectors.POSTS_PER_PAGE)
     last_read = None
     level = None
@@ -88,7 +100,22 @@ def _thread_context(
     # Long threads: offer the jump whenever the first unread post may be on another page
     # (the target works it out, and lands on the composer when everything is read).
     has_unread_elsewhere = membership is not None and last_read is not None and page.has_other_pages()
+    # Polls sit under the opening post, on the first page (at most two queries, none on others).
+    polls = []
+    if page.number == 1:
+        polls = poll_selectors.thread_polls(
+            thread_id=thread.pk,
+            user_id=user_id,
+            is_member=membership is not None,
+            manager_id=user_id,
+            is_staff=is_staff,
+            thread_locked=thread.locked,
+        )
     return {
+        "polls": polls,
+        "can_add_poll": access.can_add_poll(membership, thread),
+        "thread_tag_list": tag_selectors.thread_tags(thread),
+        "can_tag": access.can_tag_thread(membership, thread),
         "community": acc.community,
         "access": acc,
         "thread": thread,
@@ -168,11 +195,20 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
     if wanted:
         initial["space"] = next((s.pk for s in spaces if s.slug == wanted), None)
     form = ThreadForm(request.POST or None, spaces=spaces, initial=initial)
+    # The composer's optional parts: tags, and a poll (both prefixed, both plain form fields).
+    tform = ThreadTagsForm(
+        request.POST or None,
+        prefix="tags",
+        tags=tag_selectors.community_tags(acc.community),
+        can_add=tag_services.can_create_tags(acc.community, acc.membership),
+    )
+    pform = PollForm(request.POST or None, prefix="poll", tz=acc.community.tz, required=False)
     preview = None
     status = 200
     retry_after = None
     if request.method == "POST":
-        if form.is_valid():
+        extras_ok = tform.is_valid() & pform.is_valid()
+        if form.is_valid() and extras_ok:
             if "preview" in request.POST:
                 try:
                     preview = _preview_html(form.cleaned_data["body"])
@@ -180,12 +216,25 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
                     form.add_error("body", str(exc))
             else:
                 try:
-                    thread = services.thread_create(
-                        author=acc.membership,
-                        space=form.cleaned_data["space"],
-                        title=form.cleaned_data["title"],
-                        body_md=form.cleaned_data["body"],
-                    )
+                    # One transaction: a refused poll or tag leaves no thread behind.
+                    with transaction.atomic():
+                        thread = services.thread_create(
+                            author=acc.membership,
+                            space=form.cleaned_data["space"],
+                            title=form.cleaned_data["title"],
+                            body_md=form.cleaned_data["body"],
+                        )
+                        if tform.tag_ids() or tform.new_names():
+                            tag_services.thread_set_tags(
+                                actor=acc.membership,
+                                thread=thread,
+                                tag_ids=tform.tag_ids(),
+                                new_names=tform.new_names(),
+                            )
+                        if pform.wanted:
+                            poll_services.poll_create(
+                                author=acc.membership, thread=thread, **pform.poll_kwargs()
+                            )
                 except RateLimited as exc:
                     if (limited := _limited(request, exc)) is not None:
                         return limited
@@ -197,12 +246,19 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
                 else:
                     messages.success(request, "Your thread is up.")
                     return redirect(_thread_url(thread))
-        if form.errors:
+        if form.errors or tform.errors or pform.errors:
             status = 400
     response = render(
         request,
         "communities/thread_new.html",
-        {"community": acc.community, "access": acc, "form": form, "preview": preview},
+        {
+            "community": acc.community,
+            "access": acc,
+            "form": form,
+            "tform": tform,
+            "pform": pform,
+            "preview": preview,
+        },
         status=status,
     )
     return _with_retry_after(response, retry_after)
@@ -472,6 +528,22 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
     if request.GET.get("space"):
         space = access.space_for_reader(acc, request.GET["space"], spaces)
     qs = selectors.thread_list(community=acc.community, membership=acc.membership, space=space)
+    # Tags: shown on every row (one query for the page), filter by one (?tag=slug), and the
+    # "no reply yet" filter (?filter=unanswered), oldest waiting first like the staff's view.
+    tags = tag_selectors.community_tags(acc.community)
+    current_tag = None
+    if request.GET.get("tag"):
+        current_tag = tag_selectors.find_tag(tags, request.GET["tag"])
+        if current_tag is None:
+            raise Http404
+        qs = tag_selectors.tagged(qs, current_tag)
+    unanswered = request.GET.get("filter") == "unanswered"
+    if unanswered:
+        qs = needs_reply_selectors.unanswered(qs, hours=acc.community.needs_reply_hours).order_by(
+            "created_at", "id"
+        )
+    if tags:  # a community without tags needs no query for the rows' tags
+        qs = tag_selectors.with_tags(qs)
     # No COUNT(*): fetch one row more than a page to know whether there is an older page.
     number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
     number = max(1, min(number, 10_000))
@@ -488,4 +560,18 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
         "threads": rows[:size],
         "current_space": space,
         "spaces": spaces,
+        "tags": tags,
+        "current_tag": current_tag,
+        "unanswered": unanswered,
+        "needs_reply_hours": acc.community.needs_reply_hours,
+        # The filters in force, for the pagination links ("space=…&tag=…&").
+        "filter_qs": "".join(
+            f"{urlencode({k: v})}&"
+            for k, v in (
+                ("space", space.slug if space else ""),
+                ("tag", current_tag.slug if current_tag else ""),
+                ("filter", "unanswered" if unanswered else ""),
+            )
+            if v
+        ),
     }

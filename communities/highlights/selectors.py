@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from communities.discussions.models import Post, PostStatus
 from communities.highlights.models import Highlight
-from communities.models import Community, Post, PostStatus
+from communities.models import Community
 from members.access import visible_spaces_q
 from members.models import Membership
 

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.discussions.models import Post
 from communities.highlights.models import Highlight
-from communities.models import Post
-from members.models import Membership, Notification
+from members.models import Membership
+from members.notifications.models import Notification
+from moderation.audit import audit
 from moderation.models import AuditAction
-from moderation.services import audit
 
 MAX_NOTE_CHARS = 200
 
@@ -27,7 +28,7 @@ def _short(title: str, n: int = 80) -> str:
 def post_feature(*, actor: Membership, post: Post, note: str = "", at: datetime | None = None) -> Highlight:
     """Feature a published, visible post (callers check ``access.post_for_featurer``). Featuring
     it again only updates the note."""
-    from members.services import notification_create
+    from members.notifications.services import notification_create
 
     now = at or timezone.now()
     note = " ".join((note or "").split())

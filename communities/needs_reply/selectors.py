@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from communities.models import Community, Post, PostStatus, Thread, ThreadKind
+from communities.discussions.models import Post, PostStatus, Thread, ThreadKind
+from communities.models import Community
 from members.access import visible_spaces_q
 from members.models import Membership
 
@@ -56,5 +57,3 @@ def needs_reply_threads(
 
 def waited_hours(thread: Thread, now: datetime | None = None) -> int:
     return int(((now or timezone.now()) - thread.created_at).total_seconds() // 3600)
-
-

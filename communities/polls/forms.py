@@ -6,10 +6,9 @@ import zoneinfo
 from datetime import datetime
 
 from django import forms
-
-from communities.polls.models import ResultsShown
 from django.core.exceptions import ValidationError
 
+from communities.polls.models import ResultsShown
 from communities.polls.services import MAX_CHOICES, MAX_QUESTION_CHARS, clean_choices
 
 PRIVACY_CHOICES = [
@@ -60,7 +59,9 @@ class PollForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.tz = tz
         self.poll_required = required
-        self.fields["closes_at"].help_text = f"In the community's time zone ({tz.key}). Empty: open until closed."
+        self.fields[
+            "closes_at"
+        ].help_text = f"In the community's time zone ({tz.key}). Empty: open until closed."
 
     @property
     def wanted(self) -> bool:

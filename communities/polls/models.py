@@ -67,7 +67,9 @@ class PollChoice(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [models.UniqueConstraint(fields=["poll", "position"], name="pollchoice_position_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "position"], name="pollchoice_position_unique")
+        ]
 
     def __str__(self) -> str:
         return self.label
@@ -85,7 +87,7 @@ class PollBallot(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["poll", "user"], name="pollballot_one_per_member")]
-        indexes = [models.Index(fields=["user", "poll"]), models.Index(fields=["created_at"])]
+        indexes = [models.Index(fields=["created_at"])]
 
 
 class PollVote(models.Model):

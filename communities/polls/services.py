@@ -13,13 +13,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from communities.models import Thread
+from communities.discussions.models import Thread
 from communities.polls.models import Poll, PollBallot, PollChoice, PollVote, ResultsShown
 from members.models import STAFF_ROLES, Membership
 from moderation import ratelimit
+from moderation.audit import audit
+from moderation.hooks import moderation_check_react
 from moderation.models import AuditAction
-from moderation.services import audit
-from moderation.services import moderation_check_react
 
 MAX_QUESTION_CHARS = 200
 MAX_CHOICE_CHARS = 100
@@ -51,7 +51,9 @@ def clean_choices(choices: list[str]) -> list[str]:
         raise ValidationError(f"A poll can have at most {MAX_CHOICES} options (this one has {len(cleaned)}).")
     for c in cleaned:
         if len(c) > MAX_CHOICE_CHARS:
-            raise ValidationError(f"Options are limited to {MAX_CHOICE_CHARS} characters: “{c[:40]}…” is longer.")
+            raise ValidationError(
+                f"Options are limited to {MAX_CHOICE_CHARS} characters: “{c[:40]}…” is longer."
+            )
     seen: set[str] = set()
     for c in cleaned:
         if c.casefold() in seen:
@@ -104,7 +106,9 @@ def poll_create(
     return poll
 
 
-def poll_vote(*, voter: Membership, poll: Poll, choice_ids: list[int], at: datetime | None = None) -> PollBallot:
+def poll_vote(
+    *, voter: Membership, poll: Poll, choice_ids: list[int], at: datetime | None = None
+) -> PollBallot:
     """Cast ``voter``'s ballot, or change it, until the poll closes.
 
     One ballot per member: the poll's row is locked for the length of the transaction, so
@@ -117,9 +121,7 @@ def poll_vote(*, voter: Membership, poll: Poll, choice_ids: list[int], at: datet
     wanted = {int(c) for c in choice_ids}
     if not wanted:
         raise ValidationError("Choose an option before voting.")
-    ratelimit.hit(
-        VOTE_LIMIT, f"{voter.user_id}", message="You're voting very fast. Try again {when}."
-    )
+    ratelimit.hit(VOTE_LIMIT, f"{voter.user_id}", message="You're voting very fast. Try again {when}.")
     now = at or timezone.now()
     with transaction.atomic():
         poll = Poll.objects.select_for_update().get(pk=poll.pk)

@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from communities.discussions.models import Thread
 from communities.polls import selectors, services
 from communities.polls.forms import PollForm
 from communities.polls.models import Poll
-from communities.models import Thread
 from members import access
 from moderation.ratelimit import RateLimited
 
@@ -45,7 +45,9 @@ def poll_new(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
     )
 
 
-def _poll_partial(request: HttpRequest, poll: Poll, thread: Thread, acc: access.CommunityAccess) -> HttpResponse:
+def _poll_partial(
+    request: HttpRequest, poll: Poll, thread: Thread, acc: access.CommunityAccess
+) -> HttpResponse:
     membership = acc.membership
     view = selectors.thread_polls(
         thread_id=thread.pk,
@@ -110,11 +112,16 @@ def poll_voters(request: HttpRequest, slug: str, poll_id: int) -> HttpResponse:
         raise PermissionDenied("Who voted shows with the results: after you vote, or once the poll closes.")
     page = Paginator(selectors.poll_voters(poll), selectors.VOTERS_PER_PAGE).get_page(request.GET.get("page"))
     labels = selectors.poll_choice_labels(poll)
-    rows = [
-        {"user": b.user, "choices": [labels.get(v.choice_id, "") for v in b.votes.all()]} for b in page
-    ]
+    rows = [{"user": b.user, "choices": [labels.get(v.choice_id, "") for v in b.votes.all()]} for b in page]
     return render(
         request,
         "communities/polls/voters.html",
-        {"community": acc.community, "access": acc, "thread": thread, "poll": poll, "page": page, "rows": rows},
+        {
+            "community": acc.community,
+            "access": acc,
+            "thread": thread,
+            "poll": poll,
+            "page": page,
+            "rows": rows,
+        },
     )

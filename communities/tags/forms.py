@@ -13,7 +13,10 @@ class ThreadTagsForm(forms.Form):
     """The thread's tags: a checkbox per community tag, plus new tags when the person may add them."""
 
     tags = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="Tags", help_text=f"Up to {MAX_TAGS_PER_THREAD}."
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Tags",
+        help_text=f"Up to {MAX_TAGS_PER_THREAD}.",
     )
     new_tags = forms.CharField(
         required=False,

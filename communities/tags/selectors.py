@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from communities.models import Community, Thread
+from communities.discussions.models import Thread
+from communities.models import Community
 from communities.tags.models import Tag, ThreadTag
 
 
@@ -21,7 +22,9 @@ def tags_with_counts(community: Community, visible_threads: QuerySet[Thread]) ->
     threads the viewer may see) carry it. One query."""
     tags = list(
         Tag.objects.filter(community=community)
-        .annotate(n_threads=Count("thread_tags", filter=Q(thread_tags__thread__in=visible_threads.values("pk"))))
+        .annotate(
+            n_threads=Count("thread_tags", filter=Q(thread_tags__thread__in=visible_threads.values("pk")))
+        )
         .order_by("name", "id")
     )
     for t in tags:
@@ -39,7 +42,9 @@ def with_tags(qs: QuerySet[Thread]) -> QuerySet[Thread]:
     return qs.prefetch_related(
         Prefetch(
             "thread_tags",
-            queryset=ThreadTag.objects.select_related("tag", "tag__community").order_by("tag__name", "tag_id"),
+            queryset=ThreadTag.objects.select_related("tag", "tag__community").order_by(
+                "tag__name", "tag_id"
+            ),
             to_attr="tag_rows",
         )
     )
@@ -52,7 +57,9 @@ def tagged(qs: QuerySet[Thread], tag: Tag) -> QuerySet[Thread]:
 def thread_tags(thread: Thread) -> list[Tag]:
     return [
         tt.tag
-        for tt in ThreadTag.objects.filter(thread=thread).select_related("tag", "tag__community").order_by("tag__name")
+        for tt in ThreadTag.objects.filter(thread=thread)
+        .select_related("tag", "tag__community")
+        .order_by("tag__name")
     ]
 
 

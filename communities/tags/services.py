@@ -11,11 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from communities.models import Community, Thread
+from communities.discussions.models import Thread
+from communities.models import Community
 from communities.tags.models import Tag, ThreadTag
 from members.models import STAFF_ROLES, Membership, Role
+from moderation.audit import audit
 from moderation.models import AuditAction
-from moderation.services import audit
 
 MAX_TAG_CHARS = 30
 MAX_TAGS_PER_COMMUNITY = 100
@@ -27,19 +28,31 @@ def _clean_name(name: str) -> tuple[str, str]:
     if not name:
         raise ValidationError("Give the tag a name.")
     if len(name) > MAX_TAG_CHARS:
-        raise ValidationError(f"Tag names are limited to {MAX_TAG_CHARS} characters (“{name[:40]}” is longer).")
+        raise ValidationError(
+            f"Tag names are limited to {MAX_TAG_CHARS} characters (“{name[:40]}” is longer)."
+        )
     slug = slugify(name)[:40]
     if not slug:
         raise ValidationError(f"“{name}” needs at least one letter or digit.")
     return name, slug
 
 
-def _create(community: Community, name: str, slug: str, created_by_id: int | None, description: str = "") -> Tag:
+def _create(
+    community: Community, name: str, slug: str, created_by_id: int | None, description: str = ""
+) -> Tag:
     if Tag.objects.filter(community=community).count() >= MAX_TAGS_PER_COMMUNITY:
         raise ValidationError(f"A community can have at most {MAX_TAGS_PER_COMMUNITY} tags.")
     # ignore_conflicts: two people adding the same new tag at once both end with the one tag.
     Tag.objects.bulk_create(
-        [Tag(community=community, name=name, slug=slug, created_by_id=created_by_id, description=description)],
+        [
+            Tag(
+                community=community,
+                name=name,
+                slug=slug,
+                created_by_id=created_by_id,
+                description=description,
+            )
+        ],
         ignore_conflicts=True,
     )
     return Tag.objects.get(community=community, slug=slug)
@@ -103,7 +116,9 @@ def thread_set_tags(
         existing = Tag.objects.filter(community=community, slug=slug).first()
         if existing is None:
             if not can_create_tags(community, actor):
-                raise ValidationError(f"“{name}” is not one of this community's tags, and only the owner can add tags.")
+                raise ValidationError(
+                    f"“{name}” is not one of this community's tags, and only the owner can add tags."
+                )
             existing = _create(community, name, slug, actor.user_id)
         if existing.pk not in {t.pk for t in chosen}:
             chosen.append(existing)

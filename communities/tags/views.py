@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communities import selectors as discussion_selectors
-from communities import services as discussion_services
+from communities import services as communities_services
+from communities.discussions import selectors as discussion_selectors
 from communities.tags import selectors, services
 from communities.tags.forms import TagForm, TagSettingsForm, ThreadTagsForm
 from members import access
@@ -55,7 +55,9 @@ def tag_list(request: HttpRequest, slug: str) -> HttpResponse:
             "tags": tags,
             "form": form,
             "can_manage": access.can_manage_tags(acc.membership),
-            "settings_form": TagSettingsForm(initial={"members_may_add_tags": acc.community.members_may_add_tags}),
+            "settings_form": TagSettingsForm(
+                initial={"members_may_add_tags": acc.community.members_may_add_tags}
+            ),
         },
         status=400 if form.errors else 200,
     )
@@ -66,7 +68,7 @@ def tag_settings(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_tag_manager(request.user, slug)
     form = TagSettingsForm(request.POST)
     form.is_valid()  # a checkbox: always valid
-    discussion_services.community_update(
+    communities_services.community_update(
         community=acc.community,
         actor=acc.membership.user,
         members_may_add_tags=form.cleaned_data.get("members_may_add_tags", False),
@@ -81,7 +83,9 @@ def tag_edit(request: HttpRequest, slug: str, tag_id: int) -> HttpResponse:
     form = TagForm(request.POST or None, initial={"name": tag.name, "description": tag.description})
     if request.method == "POST" and form.is_valid():
         try:
-            services.tag_update(tag=tag, name=form.cleaned_data["name"], description=form.cleaned_data["description"])
+            services.tag_update(
+                tag=tag, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
+            )
         except ValidationError as exc:
             for msg in exc.messages:
                 form.add_error("name", msg)
@@ -98,7 +102,7 @@ def tag_edit(request: HttpRequest, slug: str, tag_id: int) -> HttpResponse:
 
 @require_POST
 def tag_delete(request: HttpRequest, slug: str, tag_id: int) -> HttpResponse:
-    tag, acc = access.tag_for_manager(request.user, slug, tag_id)
+    tag, _ = access.tag_for_manager(request.user, slug, tag_id)
     services.tag_delete(tag=tag)
     messages.success(request, f"Tag “{tag.name}” deleted; threads that had it keep everything else.")
     return redirect(_tags_url(slug))

@@ -68,6 +68,7 @@ from members.access.core import (
     visible_posts_q,
     visible_spaces_q,
 )
+from members.access.highlights import can_feature_post, post_for_featurer
 from members.access.people import (
     STANDING_NOTICE_KINDS,
     can_see_all_invites,
@@ -81,17 +82,37 @@ from members.access.people import (
     person_for_viewer,
     shared_community_ids,
 )
+from members.access.polls import (
+    can_add_poll,
+    can_close_poll,
+    poll_for_closer,
+    poll_for_reader,
+    poll_for_voter,
+    poll_for_voters_page,
+    thread_for_poll_author,
+)
+from members.access.tags import (
+    can_manage_tags,
+    can_tag_thread,
+    community_for_tag_manager,
+    tag_for_manager,
+    thread_for_tagger,
+)
 
 __all__ = [
     "STANDING_NOTICE_KINDS",
     "CommunityAccess",
     "LoginRequired",
     "active_membership",
+    "can_add_poll",
+    "can_close_poll",
     "can_create_invite",
     "can_edit_post",
+    "can_feature_post",
     "can_import_community",
     "can_manage_community",
     "can_manage_rituals",
+    "can_manage_tags",
     "can_moderate_member",
     "can_moderate_post",
     "can_moderate_thread",
@@ -102,6 +123,7 @@ __all__ = [
     "can_see_post_history",
     "can_see_profile",
     "can_see_space",
+    "can_tag_thread",
     "can_welcome",
     "community_for_dashboard",
     "community_for_inviter",
@@ -113,6 +135,7 @@ __all__ = [
     "community_for_ritual_manager",
     "community_for_role",
     "community_for_staff",
+    "community_for_tag_manager",
     "community_for_welcomer",
     "community_landing",
     "directory_communities",
@@ -125,6 +148,11 @@ __all__ = [
     "membership_for_owner",
     "notification_still_visible",
     "person_for_viewer",
+    "poll_for_closer",
+    "poll_for_reader",
+    "poll_for_voter",
+    "poll_for_voters_page",
+    "post_for_featurer",
     "post_for_member",
     "post_for_reader",
     "post_visible_to",
@@ -136,9 +164,12 @@ __all__ = [
     "shared_community_ids",
     "space_for_reader",
     "space_for_staff",
+    "tag_for_manager",
     "thread_for_member",
+    "thread_for_poll_author",
     "thread_for_reader",
     "thread_for_staff",
+    "thread_for_tagger",
     "visible_posts_q",
     "visible_spaces_q",
 ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from communities.models import Space, Thread
+from communities.discussions.models import Thread
+from communities.models import Space
 from communities.polls.models import PollBallot, PollChoice, PollVote
 from communities.polls.services import poll_vote
 from communities.tags.models import Tag, ThreadTag
@@ -31,7 +32,9 @@ def _bulk_votes(poll, users):
     choices = list(PollChoice.objects.filter(poll=poll))
     now = timezone.now()
     ballots = PollBallot.objects.bulk_create([PollBallot(poll=poll, user=u, created_at=now) for u in users])
-    PollVote.objects.bulk_create([PollVote(ballot=b, choice=choices[i % len(choices)]) for i, b in enumerate(ballots)])
+    PollVote.objects.bulk_create(
+        [PollVote(ballot=b, choice=choices[i % len(choices)]) for i, b in enumerate(ballots)]
+    )
     for c in choices:
         c.vote_count = PollVote.objects.filter(choice=c).count()
         c.save()
@@ -50,7 +53,9 @@ def _measure(client, url):
 
 
 @pytest.mark.parametrize("who", ["member", "moderator"])
-def test_thread_with_polls_is_constant_in_votes(client, thread, member, moderator, make_poll, who, django_assert_max_num_queries):
+def test_thread_with_polls_is_constant_in_votes(
+    client, thread, member, moderator, make_poll, who, django_assert_max_num_queries
+):
     named = make_poll(member, thread)
     anonymous = make_poll(member, thread, question="Secret ballot?", anonymous=True, multiple=True)
     viewer = member if who == "member" else moderator
@@ -84,10 +89,17 @@ def test_thread_list_with_tags(client, community, member, established, budget, d
     users = _crowd(community, 10)
     space = Space.objects.get(community=community, slug="general")
     threads = Thread.objects.bulk_create(
-        [Thread(community=community, space=space, author=users[i % 10], title=f"T{i}", slug=f"t{i}") for i in range(50)]
+        [
+            Thread(community=community, space=space, author=users[i % 10], title=f"T{i}", slug=f"t{i}")
+            for i in range(50)
+        ]
     )
-    tags = Tag.objects.bulk_create([Tag(community=community, name=f"tag{i}", slug=f"tag{i}") for i in range(8)])
-    ThreadTag.objects.bulk_create([ThreadTag(thread=t, tag=tags[(i + k) % 8]) for i, t in enumerate(threads) for k in range(3)])
+    tags = Tag.objects.bulk_create(
+        [Tag(community=community, name=f"tag{i}", slug=f"tag{i}") for i in range(8)]
+    )
+    ThreadTag.objects.bulk_create(
+        [ThreadTag(thread=t, tag=tags[(i + k) % 8]) for i, t in enumerate(threads) for k in range(3)]
+    )
     client.force_login(member.user)
     client.get(threads[0].get_absolute_url())
     url = community.get_absolute_url()

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from communities.models import Space
+from communities.discussions.services import post_delete, space_create, thread_create
 from communities.polls.models import PollBallot
 from communities.polls.services import poll_vote
-from communities.services import post_delete, space_create, thread_create
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +51,9 @@ def _closed(poll):
         ("listed", "anonymous", 302),  # log in first
     ],
 )
-def test_outsiders(client, make_community, make_member, make_thread, make_poll, outsider, visibility, who, expected, action):
+def test_outsiders(
+    client, make_community, make_member, make_thread, make_poll, outsider, visibility, who, expected, action
+):
     community = make_community(visibility=visibility)
     author = make_member(community)
     poll = make_poll(author, make_thread(author))
@@ -67,7 +68,9 @@ def test_outsiders(client, make_community, make_member, make_thread, make_poll, 
     assert PollBallot.objects.count() == 0
 
 
-def test_secret_404_is_the_same_as_a_missing_poll(client, make_community, make_member, make_thread, make_poll, outsider):
+def test_secret_404_is_the_same_as_a_missing_poll(
+    client, make_community, make_member, make_thread, make_poll, outsider
+):
     community = make_community(visibility="secret")
     author = make_member(community)
     poll = make_poll(author, make_thread(author))
@@ -99,14 +102,21 @@ def test_restricted_space_poll_not_on_a_members_pages(client, community, owner, 
     assert "Secret question?" not in client.get(community.get_absolute_url()).content.decode()
 
 
-def test_poll_id_of_another_community_is_404(client, make_community, make_member, make_thread, make_poll, member):
+def test_poll_id_of_another_community_is_404(
+    client, make_community, make_member, make_thread, make_poll, member
+):
     elsewhere = make_community()
     author = make_member(elsewhere)
     poll = make_poll(author, make_thread(author))
     make_member(elsewhere, user=member.user)  # the member belongs to both: still 404 through the wrong slug
     client.force_login(member.user)
     slug = member.community.slug
-    assert client.post(reverse("poll-vote", args=[slug, poll.pk]), {"choice": poll.choices.first().pk}).status_code == 404
+    assert (
+        client.post(
+            reverse("poll-vote", args=[slug, poll.pk]), {"choice": poll.choices.first().pk}
+        ).status_code
+        == 404
+    )
     assert client.get(reverse("poll-voters", args=[slug, poll.pk])).status_code == 404
     assert PollBallot.objects.count() == 0
 
@@ -116,7 +126,12 @@ def test_removed_thread_hides_its_poll(client, thread, member, make_member, make
     post_delete(actor=member, post=thread.posts.get(is_opening=True))
     other = make_member(thread.community)
     client.force_login(other.user)
-    assert client.post(reverse("poll-vote", args=[thread.community.slug, poll.pk]), {"choice": poll.choices.first().pk}).status_code == 404
+    assert (
+        client.post(
+            reverse("poll-vote", args=[thread.community.slug, poll.pk]), {"choice": poll.choices.first().pk}
+        ).status_code
+        == 404
+    )
 
 
 def test_only_the_thread_author_and_staff_add_polls(client, thread, member, make_member, moderator):
@@ -147,17 +162,23 @@ def test_only_the_poll_author_and_staff_close(client, thread, member, make_membe
     assert poll.closes_at is not None
 
 
-def test_non_member_of_public_community_reads_but_cannot_vote(client, make_community, make_member, make_thread, make_poll, outsider):
+def test_non_member_of_public_community_reads_but_cannot_vote(
+    client, make_community, make_member, make_thread, make_poll, outsider
+):
     community = make_community(visibility="public", join_policy="open")
     author = make_member(community)
     thread = make_thread(author)
     poll = make_poll(author, thread, question="Public question?")
     client.force_login(outsider)
     assert "Public question?" in client.get(thread.get_absolute_url()).content.decode()
-    resp = client.post(reverse("poll-vote", args=[community.slug, poll.pk]), {"choice": poll.choices.first().pk})
+    resp = client.post(
+        reverse("poll-vote", args=[community.slug, poll.pk]), {"choice": poll.choices.first().pk}
+    )
     assert resp.status_code == 403
     client.logout()
-    resp = client.post(reverse("poll-vote", args=[community.slug, poll.pk]), {"choice": poll.choices.first().pk})
+    resp = client.post(
+        reverse("poll-vote", args=[community.slug, poll.pk]), {"choice": poll.choices.first().pk}
+    )
     assert resp.status_code == 302 and "/accounts/login/" in resp["Location"]
     assert PollBallot.objects.count() == 0
 

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.discussions.services import thread_set_locked
 from communities.polls.models import Poll, PollBallot, PollChoice, PollVote
 from communities.polls.services import poll_close, poll_create, poll_vote
-from communities.services import thread_set_locked
 from moderation.models import AuditLogEntry
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,12 @@ def test_closed_poll_refuses_votes(thread, member, make_member, make_poll):
     voter = make_member(thread.community)
     poll_vote(voter=voter, poll=poll, choice_ids=[_choice(poll, "Tea").pk])
     with pytest.raises(ValidationError, match="closed"):
-        poll_vote(voter=voter, poll=poll, choice_ids=[_choice(poll, "Water").pk], at=timezone.now() + timedelta(hours=2))
+        poll_vote(
+            voter=voter,
+            poll=poll,
+            choice_ids=[_choice(poll, "Water").pk],
+            at=timezone.now() + timedelta(hours=2),
+        )
     poll_close(actor=member, poll=poll)
     with pytest.raises(ValidationError, match="closed"):
         poll_vote(voter=voter, poll=poll, choice_ids=[_choice(poll, "Water").pk])
@@ -109,7 +114,11 @@ def test_bad_choices(thread, member, choices, message):
 def test_close_time_in_the_past(thread, member):
     with pytest.raises(ValidationError, match="in the past"):
         poll_create(
-            author=member, thread=thread, question="Q?", choices=["A", "B"], closes_at=timezone.now() - timedelta(1)
+            author=member,
+            thread=thread,
+            question="Q?",
+            choices=["A", "B"],
+            closes_at=timezone.now() - timedelta(1),
         )
 
 
@@ -130,13 +139,18 @@ def test_add_poll_page_and_vote_without_js(client, thread, member, make_member):
     client.force_login(member.user)
     url = reverse("poll-new", args=[thread.community.slug, thread.pk])
     assert client.get(url).status_code == 200
-    resp = client.post(url, {"question": "Where next?", "choices": "Park\nBeach\n\n", "privacy": "named", "results": "on_vote"})
+    resp = client.post(
+        url,
+        {"question": "Where next?", "choices": "Park\nBeach\n\n", "privacy": "named", "results": "on_vote"},
+    )
     assert resp.status_code == 302
     poll = Poll.objects.get()
     assert [c.label for c in poll.choices.all()] == ["Park", "Beach"]
     page = client.get(thread.get_absolute_url())
     assert "Where next?" in page.content.decode() and "Results show after you vote" in page.content.decode()
-    resp = client.post(reverse("poll-vote", args=[thread.community.slug, poll.pk]), {"choice": _choice(poll, "Beach").pk})
+    resp = client.post(
+        reverse("poll-vote", args=[thread.community.slug, poll.pk]), {"choice": _choice(poll, "Beach").pk}
+    )
     assert resp.status_code == 302 and resp["Location"].endswith(f"#poll-{poll.pk}")
     html = client.get(thread.get_absolute_url()).content.decode()
     assert "your vote" in html and "100%" in html
@@ -145,11 +159,22 @@ def test_add_poll_page_and_vote_without_js(client, thread, member, make_member):
 def test_bad_poll_form_keeps_what_was_typed(client, thread, member):
     client.force_login(member.user)
     url = reverse("poll-new", args=[thread.community.slug, thread.pk])
-    resp = client.post(url, {"question": "Where next?", "choices": "Only one", "privacy": "named", "results": "on_vote"})
+    resp = client.post(
+        url, {"question": "Where next?", "choices": "Only one", "privacy": "named", "results": "on_vote"}
+    )
     assert resp.status_code == 400
     html = resp.content.decode()
     assert "at least 2" in html and "Where next?" in html and "Only one" in html
-    resp = client.post(url, {"question": "Q", "choices": "A\nB", "privacy": "named", "results": "on_vote", "closes_at": "not a date"})
+    resp = client.post(
+        url,
+        {
+            "question": "Q",
+            "choices": "A\nB",
+            "privacy": "named",
+            "results": "on_vote",
+            "closes_at": "not a date",
+        },
+    )
     assert resp.status_code == 400 and "Enter a date and time" in resp.content.decode()
     assert not Poll.objects.exists()
 
@@ -193,7 +218,9 @@ def test_rate_limited_votes(client, settings, thread, member, make_poll):
     client.force_login(member.user)
     url = reverse("poll-vote", args=[thread.community.slug, poll.pk])
     ids = [c.pk for c in poll.choices.all()]
-    statuses = [client.post(url, {"choice": ids[i % 3]}, HTTP_HX_REQUEST="true").status_code for i in range(22)]
+    statuses = [
+        client.post(url, {"choice": ids[i % 3]}, HTTP_HX_REQUEST="true").status_code for i in range(22)
+    ]
     assert statuses[:20] == [200] * 20
     assert statuses[20] == 429
     assert PollBallot.objects.count() == 1

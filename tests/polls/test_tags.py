@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from communities.models import Thread
-from communities.services import space_create, thread_create
+from communities.discussions.models import Thread
+from communities.discussions.services import space_create, thread_create
 from communities.tags.models import Tag, ThreadTag
 from communities.tags.services import tag_create, thread_set_tags
 from moderation.models import AuditLogEntry
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def tags(community, owner):
-    return [tag_create(community=community, actor=owner, name=n) for n in ("Gardening", "Help wanted", "Events")]
+    return [
+        tag_create(community=community, actor=owner, name=n) for n in ("Gardening", "Help wanted", "Events")
+    ]
 
 
 def test_owner_manages_the_list(client, community, owner, member):
@@ -25,12 +27,16 @@ def test_owner_manages_the_list(client, community, owner, member):
     client.force_login(member.user)
     assert client.post(url, {"name": "Nope"}).status_code == 403
     client.force_login(owner.user)
-    assert client.post(url, {"name": "Seeds & Bulbs", "description": "All things planting"}).status_code == 302
+    assert (
+        client.post(url, {"name": "Seeds & Bulbs", "description": "All things planting"}).status_code == 302
+    )
     tag = Tag.objects.get(community=community)
     assert (tag.name, tag.slug) == ("Seeds & Bulbs", "seeds-bulbs")
     resp = client.post(url, {"name": "seeds bulbs"})
     assert resp.status_code == 400 and "already a tag" in resp.content.decode()
-    assert client.post(reverse("tag-edit", args=[community.slug, tag.pk]), {"name": "Seeds"}).status_code == 302
+    assert (
+        client.post(reverse("tag-edit", args=[community.slug, tag.pk]), {"name": "Seeds"}).status_code == 302
+    )
     assert client.post(reverse("tag-delete", args=[community.slug, tag.pk])).status_code == 302
     assert not Tag.objects.exists()
 
@@ -39,7 +45,9 @@ def test_tag_ids_of_another_community_are_404(client, make_community, owner, com
     other = make_community()
     from members.models import Membership
 
-    foreign = tag_create(community=other, actor=Membership.objects.get(community=other, role="owner"), name="X")
+    foreign = tag_create(
+        community=other, actor=Membership.objects.get(community=other, role="owner"), name="X"
+    )
     client.force_login(owner.user)
     assert client.post(reverse("tag-delete", args=[community.slug, foreign.pk])).status_code == 404
     assert client.get(reverse("tag-edit", args=[community.slug, foreign.pk])).status_code == 404
@@ -50,11 +58,19 @@ def test_composer_tags_a_new_thread(client, community, member, tags, general_spa
     client.force_login(member.user)
     resp = client.post(
         reverse("thread-new", args=[community.slug]),
-        {"title": "Tomatoes", "space": general_space.pk, "body": "Which ones?", "tags-tags": [str(tags[0].pk), str(tags[1].pk)]},
+        {
+            "title": "Tomatoes",
+            "space": general_space.pk,
+            "body": "Which ones?",
+            "tags-tags": [str(tags[0].pk), str(tags[1].pk)],
+        },
     )
     assert resp.status_code == 302
     thread = Thread.objects.get(title="Tomatoes")
-    assert sorted(tt.tag.name for tt in ThreadTag.objects.filter(thread=thread)) == ["Gardening", "Help wanted"]
+    assert sorted(tt.tag.name for tt in ThreadTag.objects.filter(thread=thread)) == [
+        "Gardening",
+        "Help wanted",
+    ]
     page = client.get(community.get_absolute_url()).content.decode()
     assert "#Gardening" in page
 
@@ -103,7 +119,9 @@ def test_a_tag_of_another_community_cannot_be_set(thread, member, make_community
     from members.models import Membership
 
     other = make_community()
-    foreign = tag_create(community=other, actor=Membership.objects.get(community=other, role="owner"), name="X")
+    foreign = tag_create(
+        community=other, actor=Membership.objects.get(community=other, role="owner"), name="X"
+    )
     with pytest.raises(ValidationError):
         thread_set_tags(actor=member, thread=thread, tag_ids=[foreign.pk])
     assert not ThreadTag.objects.exists()

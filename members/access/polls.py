@@ -11,9 +11,15 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from communities.models import Thread
+from communities.discussions.models import Thread
 from communities.polls.models import Poll
-from members.access import CommunityAccess, community_for_reader, is_staff, thread_for_member, thread_for_reader
+from members.access.core import (
+    CommunityAccess,
+    community_for_reader,
+    is_staff,
+    thread_for_member,
+    thread_for_reader,
+)
 from members.models import Membership, MembershipStatus
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from communities.models import Thread
+from communities.discussions.models import Thread
 from communities.tags.models import Tag
-from members.access import CommunityAccess, community_for_owner, is_staff, thread_for_member
+from members.access.core import CommunityAccess, community_for_owner, is_staff, thread_for_member
 from members.models import Membership, MembershipStatus, Role
 
 

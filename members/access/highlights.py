@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from communities.models import Post
-from members.access import CommunityAccess, is_staff, post_for_member
+from communities.discussions.models import Post
+from members.access.core import CommunityAccess, is_staff, post_for_member
 from members.models import Membership
 
 
