@@ -136,6 +136,17 @@ class CommunitySettingsForm(_CommunityFields):
     transparency_show_moderator = forms.BooleanField(
         required=False, label="Show which moderator acted in the transparency log"
     )
+    members_may_add_tags = forms.BooleanField(
+        required=False,
+        label="Members may add new tags",
+        help_text="Off: members tag threads from the list the owners keep.",
+    )
+    needs_reply_hours = forms.IntegerField(
+        min_value=1,
+        max_value=720,
+        label="A thread needs a reply after (hours)",
+        help_text="Threads nobody but their author answered after this long show in “Needs a reply”.",
+    )
     welcome_message_md = forms.CharField(
         label="Welcome message",
         required=False,
