@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from communities.discussions.services import post_create, post_delete, space_create, thread_create
 from communities.highlights.models import Highlight
-from moderation.models import AuditLogEntry
 from members.notifications.models import Notification
+from moderation.models import AuditLogEntry
 
 pytestmark = pytest.mark.django_db
 
