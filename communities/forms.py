@@ -142,6 +142,7 @@ class CommunitySettingsForm(_CommunityFields):
         help_text="Off: members tag threads from the list the owners keep.",
     )
     needs_reply_hours = forms.IntegerField(
+        required=False,  # left out (an older form): unchanged
         min_value=1,
         max_value=720,
         label="A thread needs a reply after (hours)",
@@ -164,6 +165,8 @@ class CommunitySettingsForm(_CommunityFields):
     def settings_changes(self) -> dict:
         names = [n for n in self.base_fields if not n.startswith("question_")]
         changes = {n: self.cleaned_data[n] for n in names}
+        if changes.get("needs_reply_hours") is None:
+            changes["needs_reply_hours"] = self.initial.get("needs_reply_hours", 24)
         changes["screening_questions"] = self.cleaned_data["screening_questions"]
         return changes
 
