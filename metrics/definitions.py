@@ -31,6 +31,8 @@ LABELS: dict[str, str] = {
     "retention_60_eligible": "New members judged for 60-day retention",
     "retention_90": "Retention at 90 days",
     "retention_90_eligible": "New members judged for 90-day retention",
+    "poll_voters_30d": "Poll voters, last 30 days",
+    "poll_participation_30d": "Poll participation",
 }
 
 HINTS: dict[str, str] = {
@@ -70,6 +72,11 @@ HINTS: dict[str, str] = {
     "retention_30_eligible": "How many new members the 30-day retention figure is based on.",
     "retention_60_eligible": "How many new members the 60-day retention figure is based on.",
     "retention_90_eligible": "How many new members the 90-day retention figure is based on.",
+    "poll_voters_30d": "Distinct members who cast a ballot in a poll of the community in the last 30 local "
+    "days (counted on the day of their first vote in that poll; changing a vote is not a new ballot) and "
+    "were active in those 30 days. Named and anonymous polls alike; bots never.",
+    "poll_participation_30d": "Poll voters in the last 30 days divided by MAU: the share of active members "
+    "who voted in at least one poll. Empty when MAU is 0.",
 }
 
 COHORT_HINT = (

@@ -30,7 +30,8 @@ RETENTION_KEYS = (
     "retention_90",
     "retention_90_eligible",
 )
-METRIC_KEYS = ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS
+POLL_KEYS = ("poll_voters_30d", "poll_participation_30d")
+METRIC_KEYS = ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS + POLL_KEYS
 RATIO_KEYS = frozenset(
     {
         "stickiness",
@@ -47,6 +48,7 @@ RATIO_KEYS = frozenset(
         "retention_30",
         "retention_60",
         "retention_90",
+        "poll_participation_30d",
     }
 )
 RETENTION_DAYS = (30, 60, 90)
@@ -176,6 +178,9 @@ class DailySnapshot(models.Model):
     retention_60_eligible = models.IntegerField(default=0)
     retention_90 = models.FloatField(null=True)
     retention_90_eligible = models.IntegerField(default=0)
+
+    poll_voters_30d = models.IntegerField(default=0)
+    poll_participation_30d = models.FloatField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["community", "day"], name="dailysnapshot_unique")]

@@ -128,6 +128,7 @@ def _compute_span(
         engaged = compute.engagement_span(span)
         grown = compute.growth_span(span)
         retained = compute.retention_span(span)
+        polled = compute.polls_span(span)
         for day in days:
             w = span.window(day)
             previous = list(
@@ -141,6 +142,7 @@ def _compute_span(
             values.update(compute.thread_values(judged[day]))
             values.update(compute.growth_values(*grown[day], values["regular_members"]))
             values.update(retained[day])
+            values.update(compute.poll_values(polled[day], values["mau"]))
             DailySnapshot.objects.update_or_create(
                 community_id=community.pk,
                 day=day,

@@ -42,6 +42,7 @@ CHARTS = (
     ("Threads with no reply", ("no_reply_share",)),
     ("New and referred members, last 30 days", ("new_members_30d", "referred_joins_30d")),
     ("Retention", ("retention_30", "retention_60", "retention_90")),
+    ("Poll participation", ("poll_participation_30d",)),
 )
 
 

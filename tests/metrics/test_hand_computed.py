@@ -241,6 +241,9 @@ EXPECTED_D0 = {
     "retention_60_eligible": 0,
     "retention_90": None,
     "retention_90_eligible": 0,
+    # No polls in this community (tests/metrics/test_poll_participation.py computes those).
+    "poll_voters_30d": 0,
+    "poll_participation_30d": 0.0,
 }
 
 # 11-02 — the DST day (ends 11-03 05:00 UTC; E's join and B's reply at 04:30/04:40 UTC belong to it).
@@ -287,6 +290,9 @@ EXPECTED_D1 = {
     "retention_60_eligible": 0,
     "retention_90": None,
     "retention_90_eligible": 0,
+    # No polls in this community (tests/metrics/test_poll_participation.py computes those).
+    "poll_voters_30d": 0,
+    "poll_participation_30d": 0.0,
 }
 
 # 12-10
@@ -327,6 +333,9 @@ EXPECTED_D2 = {
     # C 12-01..12-07 no, M 12-02..12-08 no (active 12-10), D 12-04..12-10 (12-10) yes.
     "retention_90": 3 / 5,
     "retention_90_eligible": 5,
+    # No polls in this community (tests/metrics/test_poll_participation.py computes those).
+    "poll_voters_30d": 0,
+    "poll_participation_30d": 0.0,
 }
 
 
@@ -468,6 +477,7 @@ def _reference_day_by_day(c) -> tuple[dict, set]:
         v.update(metrics_reference.threads(w))
         v.update(metrics_reference.growth(w, v["regular_members"]))
         v.update(metrics_reference.retention(w))
+        v.update(metrics_reference.polls(w, v["mau"]))
         stickiness.append(v["stickiness"])
         out[day] = {k: v[k] for k in METRIC_KEYS}
         day = date.fromordinal(day.toordinal() + 1)
