@@ -156,3 +156,30 @@ def poll_voters(poll: Poll) -> QuerySet[PollBallot]:
 
 def poll_choice_labels(poll: Poll) -> dict[int, str]:
     return dict(PollChoice.objects.filter(poll=poll).values_list("pk", "label"))
+
+
+def person_ballots(user_id: int) -> list[dict]:
+    """Everything about one person's own ballots, for their personal data download: the poll, when
+    they voted and changed it, and what they chose. Anonymous polls too (marked as such): it is the
+    person's own vote, which the poll already shows them; nobody else ever gets it. Three queries."""
+    ballots = list(
+        PollBallot.objects.filter(user_id=user_id)
+        .select_related("poll", "poll__community")
+        .prefetch_related("votes")
+        .order_by("created_at", "id")
+    )
+    labels = dict(
+        PollChoice.objects.filter(poll_id__in={b.poll_id for b in ballots}).values_list("pk", "label")
+    )
+    return [
+        {
+            "community_slug": b.poll.community.slug,
+            "thread_id": b.poll.thread_id,
+            "poll": b.poll.question,
+            "anonymous": b.poll.anonymous,
+            "voted_at": b.created_at,
+            "changed_at": b.updated_at,
+            "choices": [labels.get(v.choice_id, "") for v in b.votes.all()],
+        }
+        for b in ballots
+    ]
