@@ -66,3 +66,18 @@ def thread_tags(thread: Thread) -> list[Tag]:
 def tag_list(thread: Thread) -> list[Tag]:
     """The tags a thread fetched with ``with_tags``."""
     return [row.tag for row in getattr(thread, "tag_rows", [])]
+
+
+def tags_for_threads(thread_ids: list[int]) -> dict[int, list[Tag]]:
+    """The tags of each of these threads (one query; none for an empty list)."""
+    out: dict[int, list[Tag]] = {}
+    if not thread_ids:
+        return out
+    rows = (
+        ThreadTag.objects.filter(thread_id__in=set(thread_ids))
+        .select_related("tag", "tag__community")
+        .order_by("tag__name", "tag_id")
+    )
+    for row in rows:
+        out.setdefault(row.thread_id, []).append(row.tag)
+    return out

@@ -149,3 +149,35 @@ def test_tags_page_follows_community_visibility(client, make_community, outsider
     assert client.get(reverse("tag-list", args=[secret.slug])).status_code == 404
     listed = make_community(visibility="listed")
     assert client.get(reverse("tag-list", args=[listed.slug])).status_code == 403
+
+
+def test_search_by_tag_and_tags_in_results(
+    client, community, owner, member, tags, make_thread, make_community
+):
+    from communities.tags.services import thread_set_tags as set_tags
+
+    tomato = make_thread(member, title="Tomato blight", body="My tomatoes have spots")
+    set_tags(actor=member, thread=tomato, tag_ids=[tags[0].pk, tags[1].pk])
+    make_thread(member, title="Tomato recipes", body="Soup with tomatoes")
+    staff_space = space_create(community=community, name="Staff", min_role="moderator")
+    hidden = thread_create(author=owner, space=staff_space, title="Tomato budget", body_md="tomatoes cost")
+    set_tags(actor=owner, thread=hidden, tag_ids=[tags[0].pk])
+    client.force_login(member.user)
+    url = reverse("community-search", args=[community.slug])
+    # Words and a tag.
+    resp = client.get(url, {"q": "tomatoes tag:gardening"})
+    titles = [p.thread.title for p in resp.context["page"].object_list]
+    assert titles == ["Tomato blight"]
+    html = resp.content.decode()
+    assert "#Gardening" in html and "#Help wanted" in html
+    # A tag alone: the tagged threads the viewer may read (never the restricted one).
+    resp = client.get(url, {"q": "#gardening"})
+    assert [p.thread.title for p in resp.context["page"].object_list] == ["Tomato blight"]
+    # Unknown tag: nothing, with a message, no error.
+    resp = client.get(url, {"q": "tag:nope"})
+    assert resp.status_code == 200 and not resp.context["page"].object_list
+    # Global search too, and never another community's threads.
+    elsewhere = make_community()
+    resp = client.get(reverse("search"), {"q": "tag:gardening"})
+    assert [p.thread.title for p in resp.context["page"].object_list] == ["Tomato blight"]
+    assert elsewhere.pk
