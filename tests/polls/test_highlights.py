@@ -95,3 +95,10 @@ def test_highlights_page_budget(
     with django_assert_max_num_queries(12):
         resp = client.get(reverse("highlights", args=[community.slug]))
     assert len(resp.context["page"].object_list) == 20
+
+
+def test_member_spotlight_rituals_link_to_highlights(client, community, member, make_ritual):
+    ritual = make_ritual(community, kind="spotlight", title_template="Member spotlight: {member}")
+    client.force_login(member.user)
+    html = client.get(reverse("ritual-detail", args=[community.slug, ritual.pk])).content.decode()
+    assert reverse("highlights", args=[community.slug]) in html
