@@ -38,7 +38,9 @@ def test_poll_journey(journey, browser, live_server, make_community, make_member
     owner.user.save()
     tag_create(community=community, actor=owner, name="Meetups")
     tag_create(community=community, actor=owner, name="Reading list")
-    voters = [make_member(community, user=make_user(h, display_name=h.title())) for h in ("ana", "ben", "cleo")]
+    voters = [
+        make_member(community, user=make_user(h, display_name=h.title())) for h in ("ana", "ben", "cleo")
+    ]
 
     j = journey("polls")
     page = j.page
@@ -138,5 +140,16 @@ def test_poll_journey(journey, browser, live_server, make_community, make_member
     page.goto("/c/books/?tag=reading-list")
     expect(page.get_by_role("link", name="Next month's book")).to_be_visible()
     j.snapshot("thread list by tag")
+    # 6. The owner's other pages: the tag list, "Needs a reply", adding a second poll.
+    page.goto("/c/books/tags/")
+    expect(page.get_by_role("heading", name="Add a tag")).to_be_visible()
+    j.snapshot("tags page")
+    page.goto("/c/books/mod/needs-reply/")
+    expect(page.get_by_role("heading", name="Needs a reply")).to_be_visible()
+    j.snapshot("needs a reply")
+    page.goto(f"/c/books/t/{thread.pk}/polls/new/")
+    page.get_by_role("button", name="Add poll").click()
+    expect(page.locator(".errorlist").first).to_be_visible()
+    j.snapshot("add a poll with errors")
     for one in (j, ana, cleo):
         one.assert_clean()

@@ -164,5 +164,6 @@ def test_default_extension_list_is_the_agreed_contract():
         "communities.demo.discussions",
         "communities.demo.rituals",
         "communities.demo.moderation",
+        "communities.demo.polls",
         "metrics.demo",
     ]
