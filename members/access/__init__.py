@@ -29,11 +29,14 @@ from members.access.content import (
     export_for_owner,
     import_for_requester,
     is_banned,
+    member_for_staff,
+    post_for_staff,
     require_login,
     ritual_for_manager,
     ritual_for_reader,
     space_for_reader,
     space_for_staff,
+    word_filter_for_staff,
 )
 from members.access.core import (
     CommunityAccess,
@@ -145,6 +148,7 @@ __all__ = [
     "is_banned",
     "is_staff",
     "join_request_for_staff",
+    "member_for_staff",
     "membership_for_owner",
     "notification_still_visible",
     "person_for_viewer",
@@ -155,6 +159,7 @@ __all__ = [
     "post_for_featurer",
     "post_for_member",
     "post_for_reader",
+    "post_for_staff",
     "post_visible_to",
     "readable_communities",
     "require_login",
@@ -172,4 +177,5 @@ __all__ = [
     "thread_for_tagger",
     "visible_posts_q",
     "visible_spaces_q",
+    "word_filter_for_staff",
 ]
