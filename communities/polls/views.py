@@ -17,7 +17,7 @@ from communities.polls import selectors, services
 from communities.polls.forms import PollForm
 from communities.polls.models import Poll
 from members import access
-from moderation.ratelimit import RateLimited
+from moderation.ratelimit import RateLimited, rate_limited_response
 
 
 def _poll_url(thread: Thread, poll: Poll) -> str:
@@ -71,8 +71,6 @@ def poll_vote(request: HttpRequest, slug: str, poll_id: int) -> HttpResponse:
     try:
         services.poll_vote(voter=acc.membership, poll=poll, choice_ids=choice_ids)
     except RateLimited as exc:
-        from moderation.views import rate_limited_response
-
         if (limited := rate_limited_response(request, exc)) is not None:
             return limited
         messages.error(request, exc.messages[0])
