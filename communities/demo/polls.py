@@ -41,11 +41,11 @@ def seed(stdout: TextIO) -> None:
         .order_by("joined_at", "pk")
     )
     owner = next((m for m in members if m.role == Role.OWNER), None)
-    staff = next((m for m in members if m.role in (Role.MODERATOR, Role.OWNER)), owner)
+    staff = next((m for m in members if m.role in (Role.MODERATOR, Role.OWNER)), None)
     people = [
         m for m in members if not m.user.is_bot and (m.muted_until is None or m.muted_until < timezone.now())
     ]
-    if owner is None or len(people) < 4:
+    if owner is None or staff is None or len(people) < 4:
         return
     tags = [tag_create(community=community, actor=owner, name=n, description=d) for n, d in TAGS]
     threads = list(
@@ -55,12 +55,12 @@ def seed(stdout: TextIO) -> None:
     )
     by_user = {m.user_id: m for m in members}
     for i, thread in enumerate(threads):
-        author = by_user.get(thread.author_id) or owner
+        author = by_user.get(thread.author_id or 0) or owner
         thread_set_tags(actor=author, thread=thread, tag_ids=[tags[i % len(tags)].pk])
     if not threads:
         return
     newest = threads[0]
-    host = by_user.get(newest.author_id) or owner
+    host = by_user.get(newest.author_id or 0) or owner
     if newest.locked:
         return
     named = poll_create(

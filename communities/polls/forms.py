@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -55,7 +56,7 @@ class PollForm(forms.Form):
         error_messages={"invalid": "Enter a date and time like 2026-12-24 18:00."},
     )
 
-    def __init__(self, *args: object, tz: zoneinfo.ZoneInfo, required: bool = True, **kwargs: object) -> None:
+    def __init__(self, *args: Any, tz: zoneinfo.ZoneInfo, required: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tz = tz
         self.poll_required = required
@@ -79,8 +80,8 @@ class PollForm(forms.Form):
         naive = value.replace(tzinfo=None)
         return naive.replace(tzinfo=self.tz)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if self.wanted:
             if not data.get("question"):
                 self.add_error("question", "Ask a question.")

@@ -3,6 +3,8 @@ tag list."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from communities.tags.models import Tag
@@ -26,15 +28,19 @@ class ThreadTagsForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
-    def __init__(self, *args: object, tags: list[Tag], can_add: bool, **kwargs: object) -> None:
+    def __init__(self, *args: Any, tags: list[Tag], can_add: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = [(str(t.pk), t.name) for t in tags]
+        self.tag_field.choices = [(str(t.pk), t.name) for t in tags]
         if not can_add:
             del self.fields["new_tags"]
 
     @property
+    def tag_field(self) -> forms.MultipleChoiceField:
+        return cast(forms.MultipleChoiceField, self.fields["tags"])
+
+    @property
     def offers_anything(self) -> bool:
-        return bool(self.fields["tags"].choices) or "new_tags" in self.fields
+        return bool(self.tag_field.choices) or "new_tags" in self.fields
 
     def tag_ids(self) -> list[int]:
         return [int(v) for v in self.cleaned_data.get("tags") or []]

@@ -20,7 +20,7 @@ def community_tags(community: Community) -> list[Tag]:
 def tags_with_counts(community: Community, visible_threads: QuerySet[Thread]) -> list[Tag]:
     """The community's tags, each with ``n_threads``: how many of ``visible_threads`` (the live
     threads the viewer may see) carry it. One query."""
-    tags = list(
+    tags: list[Tag] = list(
         Tag.objects.filter(community=community)
         .annotate(
             n_threads=Count("thread_tags", filter=Q(thread_tags__thread__in=visible_threads.values("pk")))
