@@ -16,9 +16,10 @@ from communities.discussions.models import Thread
 from communities.polls import selectors, services
 from communities.polls.forms import PollForm
 from communities.polls.models import Poll
+from config.errors import too_many_requests
 from members import access
 from members.models import Membership
-from moderation.ratelimit import RateLimited, rate_limited_response
+from moderation.ratelimit import RateLimited
 
 
 def _membership(acc: access.CommunityAccess) -> Membership:
@@ -84,12 +85,8 @@ def poll_vote(request: HttpRequest, slug: str, poll_id: int) -> HttpResponse:
     try:
         services.poll_vote(voter=_membership(acc), poll=poll, choice_ids=choice_ids)
     except RateLimited as exc:
-        if (limited := rate_limited_response(request, exc)) is not None:
-            return limited
-        messages.error(request, exc.messages[0])
-        response = redirect(_poll_url(thread, poll))
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        # 429 with Retry-After: a short text for htmx (shown next to the poll), a page otherwise.
+        return too_many_requests(request, exc.messages[0], exc.retry_after)
     except ValidationError as exc:
         message = " ".join(exc.messages)
         if _is_htmx(request):

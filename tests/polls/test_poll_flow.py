@@ -223,4 +223,7 @@ def test_rate_limited_votes(client, settings, thread, member, make_poll):
     ]
     assert statuses[:20] == [200] * 20
     assert statuses[20] == 429
+    plain = client.post(url, {"choice": ids[0]})
+    assert plain.status_code == 429 and int(plain["Retry-After"]) > 0
+    assert "voting very fast" in plain.content.decode()
     assert PollBallot.objects.count() == 1
