@@ -112,3 +112,30 @@ def test_range_matches_the_reference(polls_world, monkeypatch, chunk):
         want = reference.polls(w, mau)
         assert (voters, share) == (want["poll_voters_30d"], want["poll_participation_30d"]), day
     assert any(v for v, _ in got.values())
+
+
+def test_exported_after_the_existing_keys(client, polls_world):
+    from django.urls import reverse
+
+    from metrics.models import (
+        CONTENT_KEYS,
+        ENGAGEMENT_KEYS,
+        GROWTH_KEYS,
+        METRIC_KEYS,
+        RETENTION_KEYS,
+        THREAD_KEYS,
+    )
+
+    c = polls_world
+    # The keys that were there before polls keep their names and their order.
+    assert METRIC_KEYS[:-2] == ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS
+    services.metrics_compute_range(community_id=c.pk, start=date(2026, 1, 1), end=date(2026, 2, 21))
+    client.force_login(c.memberships.get(role="owner").user)
+    csv_text = client.get(reverse("metrics-export-csv", args=[c.slug])).content.decode()
+    assert "poll_voters_30d" in csv_text and "poll_participation_30d" in csv_text
+    data = client.get(reverse("metrics-export-json", args=[c.slug])).json()
+    rows = data["days"] if isinstance(data, dict) and "days" in data else data
+    assert any(
+        isinstance(r, dict) and r.get("date") == "2026-01-20" and r.get("poll_voters_30d") == 3
+        for r in (rows if isinstance(rows, list) else [])
+    ), str(data)[:500]
