@@ -116,3 +116,17 @@ def test_owner_sets_the_hours(client, community, owner):
     assert resp.status_code in (200, 400)
     community.refresh_from_db()
     assert community.needs_reply_hours == 48
+
+
+def test_staff_page_budget(client, community, member, moderator, make_thread, django_assert_max_num_queries):
+    for i in range(40):
+        _aged(make_thread(member, title=f"Waiting {i}"), 30 + i)
+    client.force_login(moderator.user)
+    url = reverse("needs-reply", args=[community.slug])
+    client.get(community.get_absolute_url())  # the day's visit is logged
+    with django_assert_max_num_queries(12):
+        resp = client.get(url)
+    assert len(resp.context["rows"]) == 30
+    with django_assert_max_num_queries(12):
+        resp = client.get(url + "?page=2")
+    assert len(resp.context["rows"]) == 10
