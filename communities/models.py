@@ -110,6 +110,7 @@ class Space(models.Model):
 # (app label "communities", so tables and migrations are unchanged).
 from communities.discussions import models as _discussions_models  # noqa: E402, F401
 from communities.highlights import models as _highlights_models  # noqa: E402, F401
+from communities.integrations import models as _integrations_models  # noqa: E402, F401
 from communities.onboarding import models as _onboarding_models  # noqa: E402, F401
 from communities.polls import models as _polls_models  # noqa: E402, F401
 from communities.portability import models as _portability_models  # noqa: E402, F401

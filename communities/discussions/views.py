@@ -28,7 +28,9 @@ from communities.polls.forms import PollForm
 from communities.tags import selectors as tag_selectors
 from communities.tags import services as tag_services
 from communities.tags.forms import ThreadTagsForm
+from config.inputs import parse_int
 from members import access
+from members.submissions.services import submit_once
 from moderation import services as moderation_services
 from moderation.hooks import PostingRefused, moderation_check_react
 from moderation.ratelimit import RateLimited, rate_limited_response
@@ -171,10 +173,11 @@ def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: 
     ctx = _thread_context(request, thread, acc, request.GET.get("page"))
     reply_to = None
     initial = {}
-    if acc.membership is not None and request.GET.get("reply_to", "").isdigit():
+    reply_to_id = parse_int(request.GET.get("reply_to"))
+    if acc.membership is not None and reply_to_id is not None:
         reply_to = (
             selectors.thread_posts(thread=thread, membership=acc.membership)
-            .filter(pk=int(request.GET["reply_to"]), removed_at__isnull=True)
+            .filter(pk=reply_to_id, removed_at__isnull=True)
             .first()
         )
         if reply_to is not None:
@@ -255,7 +258,18 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
             return thread
 
         if tform.is_valid() & pform.is_valid():
-            done = _compose(request, form, write)
+            done = _compose(
+                request,
+                form,
+                # A repeat of the same form (double click, resend) returns the first thread.
+                lambda: submit_once(
+                    user_id=acc.membership.user_id,
+                    key=form.cleaned_data["submission_key"],
+                    scope="thread",
+                    create=write,
+                    load=lambda pk: Thread.objects.filter(pk=pk).first(),
+                )[0],
+            )
         else:
             form.is_valid()  # its own errors show too
         if done.response is not None:
@@ -288,9 +302,17 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
         reply_to = None
         if form.cleaned_data.get("reply_to"):
             reply_to = Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread).first()
-        return services.post_create(
-            author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
+        # A repeat of the same form (double click, resend) returns the first post.
+        post, _ = submit_once(
+            user_id=acc.membership.user_id,
+            key=form.cleaned_data["submission_key"],
+            scope="reply",
+            create=lambda: services.post_create(
+                author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
+            ),
+            load=lambda pk: Post.objects.filter(pk=pk).first(),
         )
+        return post
 
     done = _compose(request, form, write)
     if done.response is not None:
@@ -535,8 +557,7 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
     if tags:  # a community without tags needs no query for the rows' tags
         qs = tag_selectors.with_tags(qs)
     # No COUNT(*): fetch one row more than a page to know whether there is an older page.
-    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
-    number = max(1, min(number, 10_000))
+    number = parse_int(request.GET.get("page"), 1, minimum=1, maximum=10_000)
     size = selectors.THREADS_PER_PAGE
     rows = list(qs[(number - 1) * size : number * size + 1])
     return {
