@@ -12,7 +12,8 @@ Views never check roles inline; they call one of these functions first (see docs
 
 The policy is one package: ``core`` (communities, threads, posts), ``content`` (spaces, history,
 exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
-``integrations`` (webhook pages and payloads, feeds). Callers
+``integrations`` (webhook pages and payloads, feeds), ``polls`` (seeing, voting, adding, closing,
+voters pages), ``tags`` (the tag list, a thread's tags) and ``highlights`` (featuring posts). Callers
 import the package (``from members import access``) and never a part.
 """
 
