@@ -128,7 +128,7 @@ def test_poll_journey(journey, browser, live_server, make_community, make_member
     # 4. A reply worth featuring: the owner features it; the Highlights page shows it.
     reply = make_post(voters[0], thread, "Piranesi is short and strange: perfect for December.")
     page.reload()
-    page.locator(f"#post-{reply.pk} summary", has_text="Feature").click()
+    page.locator(f"#post-{reply.pk} .post-menu > summary").click()  # the post's "⋯" menu
     page.locator(f"#post-{reply.pk} input[name=note]").fill("Sold us on it")
     page.locator(f"#post-{reply.pk}").get_by_role("button", name="Feature on Highlights").click()
     expect(page.locator(f"#post-{reply.pk} .tag-featured")).to_be_visible()
