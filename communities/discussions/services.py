@@ -27,8 +27,10 @@ from communities.discussions.models import (
     ThreadReadState,
     ThreadSubscription,
 )
+from communities.integrations import events
 from communities.markdown import mentioned_handles, render_user_markdown
 from communities.models import Community, Space
+from config.inputs import clean_line
 from config.jobs import enqueue_on_commit
 from members.access import can_see_space
 from members.models import STAFF_ROLES, Membership, MembershipStatus, Role, User
@@ -61,7 +63,9 @@ def _validate_body(body_md: str) -> str:
 
 
 def _validate_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    # Whitespace collapsed; bidi overrides and zero-width characters refused (a title must not
+    # read differently from what it is); a title with nothing visible is no title.
+    title = clean_line(title, what="The title")
     if not title:
         raise ValidationError("Give the thread a title.")
     if len(title) > MAX_TITLE_CHARS:
@@ -201,6 +205,10 @@ def thread_create(
     moderation_post_created(post, decision)
     if decision.published and mentioned_handles(body_md):
         _enqueue_notify(post.pk)
+    if decision.published:
+        events.emit(
+            events.THREAD_CREATED, community_id=thread.community_id, thread_id=thread.pk, post_id=post.pk
+        )
     return thread
 
 
@@ -250,6 +258,9 @@ def post_create(
     moderation_post_created(post, decision)
     if decision.published:
         _enqueue_notify(post.pk)
+        events.emit(
+            events.POST_CREATED, community_id=thread.community_id, thread_id=thread.pk, post_id=post.pk
+        )
     return post
 
 
