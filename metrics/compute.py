@@ -158,7 +158,9 @@ def judged_threads(
 def thread_values(judged: Sequence[tuple[int, datetime, int, datetime | None]]) -> dict[str, Any]:
     eligible = len(judged)
     replies = sum(r[2] for r in judged)
-    waits = [(first - created).total_seconds() / 3600 for _, created, _, first in judged if first]
+    # A reply published before its thread was created (staff answering a held thread before
+    # approving it) was there when the thread appeared: a wait of 0 hours (docs/metrics.md §5).
+    waits = [max(0.0, (first - created).total_seconds() / 3600) for _, created, _, first in judged if first]
     return {
         "threads_eligible": eligible,
         "replies_per_thread": ratio(replies, eligible),
