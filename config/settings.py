@@ -121,6 +121,14 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL: unsupported database scheme")
     # Heal after a database restart without restarting the app.
     _db["CONN_HEALTH_CHECKS"] = True
+    # Behind a transaction-pooling PgBouncer (DATABASE_POOLER=transaction) consecutive
+    # transactions may run on different server connections: no server-side cursors (a cursor
+    # outlives its transaction in .iterator()) and no prepared statements (psycopg 3 prepares a
+    # query after 5 runs on a connection; PgBouncer before 1.21 cannot route them).
+    DATABASE_POOLER = env_choice("DATABASE_POOLER", "none", {"none", "transaction"})
+    if DATABASE_POOLER == "transaction" and "postgres" in _db["ENGINE"]:
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db.setdefault("OPTIONS", {})["prepare_threshold"] = None
     DATABASES = {"default": _db}
 else:
     DATABASES = {
