@@ -377,6 +377,9 @@ HEARTH_POSTS_PER_PAGE = env_int("HEARTH_POSTS_PER_PAGE", 50, minimum=5, maximum=
 HEARTH_THREADS_PER_PAGE = env_int("HEARTH_THREADS_PER_PAGE", 30, minimum=5, maximum=200)
 HEARTH_SEARCH_PER_PAGE = env_int("HEARTH_SEARCH_PER_PAGE", 20, minimum=5, maximum=100)
 HEARTH_NOTIFICATIONS_PER_PAGE = env_int("HEARTH_NOTIFICATIONS_PER_PAGE", 30, minimum=5, maximum=200)
+# Seconds a shared cache (reverse proxy, CDN) may keep an anonymous page of a public community
+# (community home, thread page); 0 turns it off. Only pages that set no cookie are marked.
+HEARTH_ANONYMOUS_MAX_AGE = env_int("HEARTH_ANONYMOUS_MAX_AGE", 60, minimum=0, maximum=3600)
 HEARTH_QUEUE_PER_PAGE = env_int("HEARTH_QUEUE_PER_PAGE", 25, minimum=5, maximum=200)
 
 HEARTH_EXPORT_TTL_HOURS = env_int("HEARTH_EXPORT_TTL_HOURS", 48, minimum=1, maximum=24 * 30)
