@@ -98,6 +98,7 @@ class AuditAction(models.TextChoices):
     THREAD_MOVED = "thread_moved", "Moved a thread"
     SETTINGS_CHANGED = "settings_changed", "Changed community settings"
     INVITE_REVOKED = "invite_revoked", "Revoked an invite"
+    MESSAGE_REPORT_RESOLVED = "msg_report_resolved", "Handled a reported private message"
 
 
 # Actions shown in the members' transparency log (enforcement, not housekeeping).

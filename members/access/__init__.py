@@ -11,7 +11,8 @@ Views never check roles inline; they call one of these functions first (see docs
   Never for a secret community: that would confirm it exists.
 
 The policy is one package: ``core`` (communities, threads, posts), ``content`` (spaces, history,
-exports, rituals, bans) and ``people`` (joining, invites, roles, profiles, notifications). Callers
+exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
+``messages`` (private messages, moderator notes, message reports). Callers
 import the package (``from members import access``) and never a part.
 """
 
@@ -68,6 +69,28 @@ from members.access.core import (
     visible_posts_q,
     visible_spaces_q,
 )
+from members.access.messages import (
+    EDIT_WINDOW,
+    accepts_messages_from,
+    blocked_by_me,
+    can_edit_message,
+    can_write_in,
+    community_for_message_staff,
+    conversation_for_participant,
+    conversation_for_sender,
+    has_written_to,
+    is_blocked_between,
+    is_staff_of,
+    member_for_modnote,
+    message_for_author,
+    message_for_reporter,
+    message_report_for_staff,
+    modnote_for_staff,
+    recipient_for_sender,
+    report_communities,
+    shared_active_communities,
+    who_may_message_of,
+)
 from members.access.people import (
     STANDING_NOTICE_KINDS,
     can_see_all_invites,
@@ -83,11 +106,15 @@ from members.access.people import (
 )
 
 __all__ = [
+    "EDIT_WINDOW",
     "STANDING_NOTICE_KINDS",
     "CommunityAccess",
     "LoginRequired",
+    "accepts_messages_from",
     "active_membership",
+    "blocked_by_me",
     "can_create_invite",
+    "can_edit_message",
     "can_edit_post",
     "can_import_community",
     "can_manage_community",
@@ -103,11 +130,13 @@ __all__ = [
     "can_see_profile",
     "can_see_space",
     "can_welcome",
+    "can_write_in",
     "community_for_dashboard",
     "community_for_inviter",
     "community_for_invites",
     "community_for_joiner",
     "community_for_member",
+    "community_for_message_staff",
     "community_for_owner",
     "community_for_reader",
     "community_for_ritual_manager",
@@ -115,24 +144,37 @@ __all__ = [
     "community_for_staff",
     "community_for_welcomer",
     "community_landing",
+    "conversation_for_participant",
+    "conversation_for_sender",
     "directory_communities",
     "export_for_owner",
+    "has_written_to",
     "import_for_requester",
     "invite_for_manager",
     "is_banned",
+    "is_blocked_between",
     "is_staff",
+    "is_staff_of",
     "join_request_for_staff",
+    "member_for_modnote",
     "membership_for_owner",
+    "message_for_author",
+    "message_for_reporter",
+    "message_report_for_staff",
+    "modnote_for_staff",
     "notification_still_visible",
     "person_for_viewer",
     "post_for_member",
     "post_for_reader",
     "post_visible_to",
     "readable_communities",
+    "recipient_for_sender",
+    "report_communities",
     "require_login",
     "ritual_for_manager",
     "ritual_for_reader",
     "role_at_least",
+    "shared_active_communities",
     "shared_community_ids",
     "space_for_reader",
     "space_for_staff",
@@ -141,4 +183,5 @@ __all__ = [
     "thread_for_staff",
     "visible_posts_q",
     "visible_spaces_q",
+    "who_may_message_of",
 ]

@@ -34,7 +34,7 @@ class NewConversationForm(forms.Form):
     )
     community = forms.ChoiceField(
         label="In the context of",
-        help_text="A community you all share: its moderators are the ones you can report to, and its rules apply.",
+        help_text="A community you all share: its rules apply, and you can report to its moderators.",
     )
     subject = forms.CharField(label="Subject (optional)", max_length=MAX_SUBJECT_CHARS, required=False)
     body = _body_field()
@@ -54,7 +54,9 @@ class NewConversationForm(forms.Form):
         if not seen:
             raise forms.ValidationError("Choose who to write to.")
         if len(seen) > MAX_PARTICIPANTS - 1:
-            raise forms.ValidationError(f"A conversation has at most {MAX_PARTICIPANTS} people, you included.")
+            raise forms.ValidationError(
+                f"A conversation has at most {MAX_PARTICIPANTS} people, you included."
+            )
         return seen
 
 
@@ -68,13 +70,19 @@ class ReportForm(forms.Form):
         help_text="They see this message and the ones you tick below, nothing else of the conversation.",
     )
     reason = forms.ChoiceField(label="Reason", choices=FlagReason.choices, widget=forms.RadioSelect)
-    note = forms.CharField(label="Anything the moderators should know (optional)", max_length=500, required=False,
-                           widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}))
+    note = forms.CharField(
+        label="Anything the moderators should know (optional)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+    )
     include = forms.MultipleChoiceField(
         label="Also show them these messages", required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args: object, communities: list | None = None, context: list | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, communities: list | None = None, context: list | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["community"].choices = [(str(c.pk), c.name) for c in communities or []]
         self.fields["include"].choices = [(str(m.pk), str(m.pk)) for m in context or []]
@@ -89,7 +97,13 @@ class PreferenceForm(forms.Form):
 class CommunityMessagingForm(forms.ModelForm):
     class Meta:
         model = CommunityMessaging
-        fields = ["members_may_message", "welcome_template_md", "newcomer_days", "newcomer_daily_cap", "daily_cap"]
+        fields = [
+            "members_may_message",
+            "welcome_template_md",
+            "newcomer_days",
+            "newcomer_daily_cap",
+            "daily_cap",
+        ]
         labels = {
             "members_may_message": "Members may message each other",
             "welcome_template_md": "Welcome message template",
@@ -117,6 +131,8 @@ class ModNoteForm(forms.Form):
 
 
 class ReportResolveForm(forms.Form):
-    action = forms.ChoiceField(choices=[("dismiss", "Dismiss"), ("warn", "Warn"), ("mute", "Mute"), ("ban", "Ban")])
+    action = forms.ChoiceField(
+        choices=[("dismiss", "Dismiss"), ("warn", "Warn"), ("mute", "Mute"), ("ban", "Ban")]
+    )
     reason = forms.CharField(max_length=1000, required=False)
     mute_days = forms.IntegerField(min_value=1, max_value=365, required=False)

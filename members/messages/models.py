@@ -129,7 +129,9 @@ class Participant(models.Model):
 
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # A moderator note: shown to the member as coming from the community's moderators.
     as_moderators = models.BooleanField(default=False)
     body_md = models.TextField()
@@ -173,7 +175,9 @@ class MessageReport(models.Model):
 
     community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
     message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="reports")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reported_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -199,7 +203,9 @@ class ReportedMessage(models.Model):
 
     report = models.ForeignKey(MessageReport, on_delete=models.CASCADE, related_name="items")
     message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="+")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body_html = models.TextField()
     sent_at = models.DateTimeField()
     is_reported = models.BooleanField(default=False)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from communities.models import Community
-from members.messages.access import blocked_by_me
+from members.access import blocked_by_me
 from members.messages.models import (
     Block,
     Conversation,
@@ -17,6 +17,7 @@ from members.messages.models import (
     Message,
     MessageReport,
     Participant,
+    ReportedMessage,
 )
 from members.models import User
 
@@ -64,11 +65,7 @@ def unread_conversation_count(user: User) -> int:
 
 
 def _hidden_participations(user: User) -> QuerySet:
-    return (
-        Participant.objects.filter(user_id=user.pk)
-        .filter(_hidden_direct(user))
-        .values("pk")
-    )
+    return Participant.objects.filter(user_id=user.pk).filter(_hidden_direct(user)).values("pk")
 
 
 @dataclass
@@ -83,13 +80,7 @@ class InboxRow:
 def inbox_page(user: User, page: int | str | None = 1) -> Page:
     """The user's conversations, latest activity first, with the other people, the last visible
     message and the unread count: count + page + last messages + participants = 4 queries."""
-    unread = (
-        _unread_for(user)
-        .order_by()
-        .values("conversation_id")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
+    unread = _unread_for(user).order_by().values("conversation_id").annotate(n=Count("pk")).values("n")[:1]
     last = (
         _visible_messages(user)
         .filter(conversation_id=OuterRef("conversation_id"))
@@ -111,7 +102,9 @@ def inbox_page(user: User, page: int | str | None = 1) -> Page:
     conv_ids = [p.conversation_id for p in parts]
     lasts = {
         m.pk: m
-        for m in Message.objects.filter(pk__in=[p.last_id for p in parts if p.last_id]).select_related("sender")
+        for m in Message.objects.filter(pk__in=[p.last_id for p in parts if p.last_id]).select_related(
+            "sender"
+        )
     }
     others: dict[int, list[User]] = {cid: [] for cid in conv_ids}
     if conv_ids:
@@ -223,15 +216,13 @@ def open_message_reports(community: Community | int) -> QuerySet[MessageReport]:
 
 def message_reports_by_id(ids: list[int]) -> dict[int, MessageReport]:
     """Reports with their copies, for the review queue page (2 queries)."""
-    from django.db.models import Prefetch
-
-    from members.messages.models import ReportedMessage
-
     return {
         r.pk: r
         for r in MessageReport.objects.filter(pk__in=ids)
         .select_related("reporter", "reported_user")
         .prefetch_related(
-            Prefetch("items", queryset=ReportedMessage.objects.select_related("sender").order_by("sent_at", "pk"))
+            Prefetch(
+                "items", queryset=ReportedMessage.objects.select_related("sender").order_by("sent_at", "pk")
+            )
         )
     }

@@ -1,34 +1,28 @@
 """Private message writes. Each runs in one transaction; notifications are created in it and
-their emails leave after commit (``members.services.notification_create``).
+their emails leave after commit (``members.notifications.services.notification_create``).
 
-Every send first locks the sender's ``MessagingPreference`` row, so two requests of the same
-person are counted one after the other: the daily cap on new conversations and the "identical
-message to many people" check are exact under concurrency (PostgreSQL ``SELECT ... FOR UPDATE``;
-SQLite serialises writers anyway).
-
-Order of checks on a send: who may talk to whom (membership, blocks, settings, sanctions), then
-the text (word filter, identical repeats), then the daily cap, and the per-minute rate limits
-last, so a refused attempt uses up nothing.
+A send checks who may talk to whom (membership, blocks, settings, sanctions) here, then the limits
+of ``members.messages.limits`` (word filter, identical text to many, daily cap, rate limits) with
+the sender's row locked, so they count exactly under concurrency.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
-from communities.markdown import MarkdownTooComplex, render_markdown
+from communities.markdown import render_user_markdown
 from communities.models import Community
 from members import access
-from members.messages import access as message_access
+from members.messages import limits
+from members.messages.limits import MessagingRefused
 from members.messages.models import (
     Block,
     CommunityMessaging,
@@ -41,37 +35,22 @@ from members.messages.models import (
     ReportedMessage,
     WhoMayMessage,
 )
-from members.models import STAFF_ROLES, Membership, MembershipStatus, Notification, User
-from members.services import notification_create
-from moderation import ratelimit
-from moderation.models import FlagReason, WordFilter
+from members.models import STAFF_ROLES, Membership, MembershipStatus, User
+from members.notifications.models import Notification
+from members.notifications.services import notification_create
+from moderation.audit import audit
+from moderation.models import AuditAction, FlagReason
+from moderation.sanctions import member_ban, member_mute, member_warn
+from moderation.services import AlreadyHandled
 
 MESSAGE_KIND = "message"  # the notification kind (per-kind email preference)
 MAX_PARTICIPANTS = 10  # the starter included
 MAX_BODY_CHARS = 10_000
 MAX_SUBJECT_CHARS = 120
-IDENTICAL_WINDOW = timedelta(hours=24)
-# The same text may go to this many different conversations a day; the next one is refused.
-IDENTICAL_MAX_CONVERSATIONS = 3
-NEWCOMER_CAP_DAYS = 30
-DAY = timedelta(hours=24)
-SEND_LIMITS = (
-    ratelimit.Limit("pm-send", 1, 2),
-    ratelimit.Limit("pm-minute", 20, 60),
-)
 MAX_INCLUDED_IN_REPORT = 20
 
 
-class MessagingRefused(ValidationError):
-    """This message may not be sent (or this conversation started). The text is for the person."""
-
-
 # --- Helpers ---------------------------------------------------------------------------------------
-
-
-def normalised_digest(text: str) -> str:
-    """Digest of the text ignoring case and spacing: "identical" means identical to a reader."""
-    return ratelimit.digest(" ".join(text.lower().split()))
 
 
 def excerpt(message_html: str, chars: int = 80) -> str:
@@ -99,73 +78,9 @@ def _clean_body(body_md: str) -> tuple[str, str]:
     if len(body) > MAX_BODY_CHARS:
         raise MessagingRefused(f"Messages are limited to {MAX_BODY_CHARS:,} characters.", code="too_long")
     try:
-        return body, render_markdown(body)
-    except MarkdownTooComplex as exc:
-        raise MessagingRefused(str(exc), code="too_complex") from None
-
-
-def _lock_sender(user_id: int) -> MessagingPreference:
-    MessagingPreference.objects.bulk_create([MessagingPreference(user_id=user_id)], ignore_conflicts=True)
-    return MessagingPreference.objects.select_for_update().get(user_id=user_id)
-
-
-def _phrase_matches(phrase: str, text: str) -> bool:
-    pattern = r"(?<!\w)" + re.escape(phrase.strip()) + r"(?!\w)"
-    return re.search(pattern, text, flags=re.IGNORECASE) is not None
-
-
-def _check_word_filter(community_id: int, text: str) -> None:
-    """The community's word filter applies to messages in its context. A message can't be held
-    for review (its moderators never read conversations), so every filtered phrase refuses it."""
-    for wf in WordFilter.objects.filter(community_id=community_id).order_by("pk")[:500]:
-        if _phrase_matches(wf.phrase, text):
-            raise MessagingRefused(
-                f"Your message contains “{wf.phrase}”, which this community doesn't allow. "
-                "Edit it and try again — your text is kept below.",
-                code="blocked_word",
-            )
-
-
-def _check_identical(sender_id: int, digest: str, conversation_id: int | None, now: datetime) -> None:
-    others = (
-        Message.objects.filter(sender_id=sender_id, digest=digest, created_at__gte=now - IDENTICAL_WINDOW)
-        .exclude(conversation_id=conversation_id)
-        .values("conversation_id")
-        .distinct()
-        .count()
-    )
-    if others >= IDENTICAL_MAX_CONVERSATIONS:
-        raise MessagingRefused(
-            "You already sent this exact message to several people today. Write to each person "
-            "in your own words, or start a thread in the community instead.",
-            code="identical",
-        )
-
-
-def _check_daily_cap(sender: Membership, settings: CommunityMessaging, now: datetime) -> None:
-    new = now - sender.joined_at < timedelta(days=NEWCOMER_CAP_DAYS)
-    cap = settings.newcomer_daily_cap if new else settings.daily_cap
-    started = Conversation.objects.filter(created_by_id=sender.user_id, created_at__gte=now - DAY).exclude(
-        kind=ConversationKind.MODNOTE
-    )
-    row = started.aggregate(n=Count("pk"), first=Min("created_at"))
-    if row["n"] >= cap:
-        retry = int((row["first"] + DAY - now).total_seconds()) + 1
-        raise ratelimit.RateLimited(
-            f"You can start {cap} new conversation{'s' if cap != 1 else ''} a day"
-            + (" while you're new here" if new else "")
-            + f". You can start another {ratelimit.describe_wait(retry)}; replies are not limited.",
-            retry_after=retry,
-        )
-
-
-def _hit_rate_limits(sender_id: int) -> None:
-    for limit in SEND_LIMITS:
-        ratelimit.hit(
-            limit,
-            str(sender_id),
-            message="You're sending messages faster than this site allows. You can send again {when}.",
-        )
+        return body, render_user_markdown(body)
+    except ValidationError as exc:
+        raise MessagingRefused(" ".join(exc.messages), code="too_complex") from None
 
 
 def _notify(message: Message, conversation: Conversation, *, recipient_ids: list[int], url: str) -> None:
@@ -177,8 +92,7 @@ def _notify(message: Message, conversation: Conversation, *, recipient_ids: list
     already = set(
         Notification.objects.filter(
             recipient_id__in=recipient_ids, kind=MESSAGE_KIND, url=url, read_at__isnull=True
-        )
-        .values_list("recipient_id", flat=True)
+        ).values_list("recipient_id", flat=True)
     )
     community = conversation.community
     for rid in recipient_ids:
@@ -186,7 +100,7 @@ def _notify(message: Message, conversation: Conversation, *, recipient_ids: list
             continue
         if message.as_moderators:
             text = f"The moderators of {community.name} sent you a note."
-        elif message.sender_id and message_access.has_written_to(rid, message.sender_id):
+        elif message.sender_id and access.has_written_to(rid, message.sender_id):
             text = f"@{message.sender.handle}: {excerpt(message.body_html)}"
         else:
             who = f"@{message.sender.handle}" if message.sender_id else "Someone"
@@ -233,7 +147,7 @@ def _write(
         as_moderators=as_moderators,
         body_md=body,
         body_html=body_html,
-        digest=normalised_digest(body),
+        digest=limits.normalised_digest(body),
         created_at=now,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
@@ -261,7 +175,7 @@ def conversation_start(
             f"A conversation has at most {MAX_PARTICIPANTS} people, you included.", code="too_many"
         )
     now = timezone.now()
-    _lock_sender(sender.pk)
+    limits.lock_sender(sender.pk)
     membership = access.active_membership(sender, community.pk)
     if membership is None:
         raise MessagingRefused(f"You're not a member of {community.name}.", code="not_member")
@@ -274,15 +188,22 @@ def conversation_start(
     members = {
         m.user_id: m
         for m in Membership.objects.filter(
-            community=community, user_id__in=list(people), status=MembershipStatus.ACTIVE, user__is_active=True
+            community=community,
+            user_id__in=list(people),
+            status=MembershipStatus.ACTIVE,
+            user__is_active=True,
         )
     }
     for uid, person in people.items():
         if uid not in members:
-            raise MessagingRefused(f"@{person.handle} is not a member of {community.name}.", code="not_shared")
+            raise MessagingRefused(
+                f"@{person.handle} is not a member of {community.name}.", code="not_shared"
+            )
     staff_recipients = all(m.role in STAFF_ROLES for m in members.values())
-    if not settings.members_may_message and not sender_staff and not any(
-        m.role in STAFF_ROLES for m in members.values()
+    if (
+        not settings.members_may_message
+        and not sender_staff
+        and not any(m.role in STAFF_ROLES for m in members.values())
     ):
         raise MessagingRefused(
             f"{community.name} has messages between members switched off. You can still write to "
@@ -290,14 +211,16 @@ def conversation_start(
             code="switched_off",
         )
     for uid, person in people.items():
-        if message_access.is_blocked_between(sender.pk, uid):
+        if access.is_blocked_between(sender.pk, uid):
             raise MessagingRefused(f"You can't message @{person.handle}.", code="blocked")
-        if not message_access.accepts_messages_from(uid, sender.pk, community.pk):
+        if not access.accepts_messages_from(uid, sender.pk, community.pk):
             raise MessagingRefused(
                 f"@{person.handle} doesn't accept new messages from you.", code="not_accepting"
             )
-    if not sender_staff and not staff_recipients and now - membership.joined_at < timedelta(
-        days=settings.newcomer_days
+    if (
+        not sender_staff
+        and not staff_recipients
+        and now - membership.joined_at < timedelta(days=settings.newcomer_days)
     ):
         raise MessagingRefused(
             f"In your first {settings.newcomer_days} days in {community.name} you can write to its "
@@ -305,11 +228,11 @@ def conversation_start(
             code="newcomer",
         )
     if not sender_staff:
-        _check_word_filter(community.pk, f"{subject}\n{body}")
-    _check_identical(sender.pk, normalised_digest(body), None, now)
+        limits.check_word_filter(community.pk, f"{subject}\n{body}")
+    limits.check_identical(sender.pk, limits.normalised_digest(body), None, now)
     if not sender_staff:
-        _check_daily_cap(membership, settings, now)
-    _hit_rate_limits(sender.pk)
+        limits.check_daily_cap(membership, settings, now)
+    limits.hit_rate_limits(sender.pk)
 
     conversation = Conversation.objects.create(
         kind=ConversationKind.DIRECT if len(people) == 1 else ConversationKind.GROUP,
@@ -334,7 +257,9 @@ def _switch_allows(conversation: Conversation, sender: User) -> bool:
     if community_messaging(conversation.community_id).members_may_message:
         return True
     ids = list(
-        Participant.objects.filter(conversation=conversation, left_at__isnull=True).values_list("user_id", flat=True)
+        Participant.objects.filter(conversation=conversation, left_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
     )
     return Membership.objects.filter(
         community_id=conversation.community_id,
@@ -350,17 +275,17 @@ def message_send(*, sender: User, conversation: Conversation, body_md: str) -> M
     In a moderator note, the member's answer goes to the community's staff inbox."""
     body, body_html = _clean_body(body_md)
     now = timezone.now()
-    _lock_sender(sender.pk)
+    limits.lock_sender(sender.pk)
     if not conversation.is_modnote:
         if not _switch_allows(conversation, sender):
             raise MessagingRefused(
                 f"{conversation.community.name} has messages between members switched off.",
                 code="switched_off",
             )
-        if not message_access.is_staff_of(sender.pk, conversation.community_id):
-            _check_word_filter(conversation.community_id, body)
-        _check_identical(sender.pk, normalised_digest(body), conversation.pk, now)
-    _hit_rate_limits(sender.pk)
+        if not access.is_staff_of(sender.pk, conversation.community_id):
+            limits.check_word_filter(conversation.community_id, body)
+        limits.check_identical(sender.pk, limits.normalised_digest(body), conversation.pk, now)
+    limits.hit_rate_limits(sender.pk)
     message = _write(
         conversation=conversation, sender=sender, body=body, body_html=body_html, now=now, as_moderators=False
     )
@@ -373,15 +298,15 @@ def message_send(*, sender: User, conversation: Conversation, body_md: str) -> M
 
 @transaction.atomic
 def message_edit(*, message: Message, body_md: str) -> Message:
-    if not message_access.can_edit_message(message):
+    if not access.can_edit_message(message):
         raise MessagingRefused("Messages can be edited for 15 minutes after sending.", code="too_late")
     body, body_html = _clean_body(body_md)
     conversation = message.conversation
-    if not conversation.is_modnote and not message_access.is_staff_of(message.sender_id, conversation.community_id):
-        _check_word_filter(conversation.community_id, body)
+    if not conversation.is_modnote and not access.is_staff_of(message.sender_id, conversation.community_id):
+        limits.check_word_filter(conversation.community_id, body)
     message.body_md = body
     message.body_html = body_html
-    message.digest = normalised_digest(body)
+    message.digest = limits.normalised_digest(body)
     message.edited_at = timezone.now()
     message.save(update_fields=["body_md", "body_html", "digest", "edited_at"])
     return message
@@ -390,7 +315,7 @@ def message_edit(*, message: Message, body_md: str) -> Message:
 @transaction.atomic
 def message_delete(*, message: Message) -> Message:
     """The sender deletes their message within the edit window: its text is erased."""
-    if not message_access.can_edit_message(message):
+    if not access.can_edit_message(message):
         raise MessagingRefused("Messages can be deleted for 15 minutes after sending.", code="too_late")
     message.body_md = ""
     message.body_html = ""
@@ -424,7 +349,9 @@ def conversation_set_muted(*, participant: Participant, muted: bool) -> None:
 def conversation_leave(*, participant: Participant) -> None:
     """Leave a group conversation (it disappears from one's inbox; the others keep it)."""
     if participant.conversation.kind != ConversationKind.GROUP:
-        raise MessagingRefused("Only group conversations can be left. Mute or block instead.", code="not_group")
+        raise MessagingRefused(
+            "Only group conversations can be left. Mute or block instead.", code="not_group"
+        )
     Participant.objects.filter(pk=participant.pk).update(left_at=timezone.now())
 
 
@@ -442,19 +369,22 @@ def block_set(*, user: User, blocked: User, on: bool = True) -> None:
 def messaging_preference_set(*, user: User, who_may_message: str) -> None:
     if who_may_message not in WhoMayMessage.values:
         raise MessagingRefused("Choose who may message you.", code="invalid")
-    _lock_sender(user.pk)
+    limits.lock_sender(user.pk)
     MessagingPreference.objects.filter(user=user).update(who_may_message=who_may_message)
 
 
 @transaction.atomic
 def community_messaging_update(*, actor: Membership, values: dict) -> CommunityMessaging:
     """The owner's messaging settings; recorded in the audit log."""
-    from moderation.models import AuditAction
-    from moderation.services import audit
-
     if not access.can_manage_community(actor):
         raise PermissionDenied("Only the owner can change messaging settings.")
-    fields = ("members_may_message", "welcome_template_md", "newcomer_days", "newcomer_daily_cap", "daily_cap")
+    fields = (
+        "members_may_message",
+        "welcome_template_md",
+        "newcomer_days",
+        "newcomer_daily_cap",
+        "daily_cap",
+    )
     row, _ = CommunityMessaging.objects.get_or_create(community_id=actor.community_id)
     changed = {f: values[f] for f in fields if f in values and getattr(row, f) != values[f]}
     for f, v in changed.items():
@@ -482,8 +412,8 @@ def modnote_start(*, actor: Membership, target: Membership, body_md: str, subjec
     body, body_html = _clean_body(body_md)
     subject = " ".join((subject or "").split())[:MAX_SUBJECT_CHARS]
     now = timezone.now()
-    _lock_sender(actor.user_id)
-    _hit_rate_limits(actor.user_id)
+    limits.lock_sender(actor.user_id)
+    limits.hit_rate_limits(actor.user_id)
     conversation = Conversation.objects.create(
         kind=ConversationKind.MODNOTE,
         community_id=actor.community_id,
@@ -494,7 +424,12 @@ def modnote_start(*, actor: Membership, target: Membership, body_md: str, subjec
     )
     Participant.objects.create(conversation=conversation, user_id=target.user_id, joined_at=now)
     message = _write(
-        conversation=conversation, sender=actor.user, body=body, body_html=body_html, now=now, as_moderators=True
+        conversation=conversation,
+        sender=actor.user,
+        body=body,
+        body_html=body_html,
+        now=now,
+        as_moderators=True,
     )
     _notify_participants(message, conversation)
     return conversation
@@ -502,14 +437,23 @@ def modnote_start(*, actor: Membership, target: Membership, body_md: str, subjec
 
 @transaction.atomic
 def modnote_reply(*, actor: Membership, conversation: Conversation, body_md: str) -> Message:
-    if not access.is_staff(actor) or conversation.community_id != actor.community_id or not conversation.is_modnote:
+    if (
+        not access.is_staff(actor)
+        or conversation.community_id != actor.community_id
+        or not conversation.is_modnote
+    ):
         raise PermissionDenied("Only this community's moderators can answer here.")
     body, body_html = _clean_body(body_md)
     now = timezone.now()
-    _lock_sender(actor.user_id)
-    _hit_rate_limits(actor.user_id)
+    limits.lock_sender(actor.user_id)
+    limits.hit_rate_limits(actor.user_id)
     message = _write(
-        conversation=conversation, sender=actor.user, body=body, body_html=body_html, now=now, as_moderators=True
+        conversation=conversation,
+        sender=actor.user,
+        body=body,
+        body_html=body_html,
+        now=now,
+        as_moderators=True,
     )
     _notify_participants(message, conversation)
     return message
@@ -533,14 +477,14 @@ def message_report_create(
     (only messages of the same conversation the reporter can see), nothing else."""
     if reason not in FlagReason.values:
         raise MessagingRefused("Choose a reason.", code="reason")
-    if community_id not in {c.pk for c in message_access.report_communities(reporter, message)}:
+    if community_id not in {c.pk for c in access.report_communities(reporter, message)}:
         raise MessagingRefused("Choose a community you share with this person.", code="community")
     ids = {int(i) for i in (include_ids or []) if str(i).isdigit()} - {message.pk}
     if len(ids) > MAX_INCLUDED_IN_REPORT:
         raise MessagingRefused(f"Include at most {MAX_INCLUDED_IN_REPORT} other messages.", code="too_many")
     included = list(
         Message.objects.filter(pk__in=ids, conversation_id=message.conversation_id, deleted_at__isnull=True)
-        .exclude(sender_id__in=message_access.blocked_by_me(reporter))
+        .exclude(sender_id__in=access.blocked_by_me(reporter))
         .order_by("created_at", "pk")
     )
     try:
@@ -580,9 +524,6 @@ def message_report_resolve(
 ) -> MessageReport:
     """Dismiss a message report, or warn / mute / ban the sender in this community, in one step
     recorded in the audit log. Of two moderators acting at once, the second gets AlreadyHandled."""
-    from moderation.models import AuditAction
-    from moderation.services import AlreadyHandled, audit, member_ban, member_mute, member_warn
-
     if action not in REPORT_ACTIONS:
         raise ValidationError("Choose dismiss, warn, mute or ban.")
     if not access.is_staff(actor) or report.community_id != actor.community_id:
@@ -592,11 +533,17 @@ def message_report_resolve(
         raise AlreadyHandled(User.objects.filter(pk=report.resolved_by_id).first(), "This report")
     target = None
     if action != "dismiss":
-        target = Membership.objects.filter(community_id=report.community_id, user_id=report.reported_user_id).first()
+        target = Membership.objects.filter(
+            community_id=report.community_id, user_id=report.reported_user_id
+        ).first()
         if target is None:
             raise ValidationError("The sender is not a member of this community.")
     if action == "warn":
-        member_warn(actor=actor, target=target, reason=reason or "Please follow the community's guidelines in private messages too.")
+        member_warn(
+            actor=actor,
+            target=target,
+            reason=reason or "Please follow the community's guidelines in private messages too.",
+        )
     elif action == "mute":
         member_mute(actor=actor, target=target, days=mute_days or 1, reason=reason)
     elif action == "ban":

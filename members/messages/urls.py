@@ -14,9 +14,7 @@ urlpatterns = [
     path("messages/<int:conversation_id>/read/", views.conversation_read, name="messages-read"),
     path("messages/<int:conversation_id>/mute/", views.conversation_mute, name="messages-mute"),
     path("messages/<int:conversation_id>/leave/", views.conversation_leave, name="messages-leave"),
-    path(
-        "messages/<int:conversation_id>/m/<int:message_id>/edit/", views.message_edit, name="messages-edit"
-    ),
+    path("messages/<int:conversation_id>/m/<int:message_id>/edit/", views.message_edit, name="messages-edit"),
     path(
         "messages/<int:conversation_id>/m/<int:message_id>/delete/",
         views.message_delete,

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members import access
-from members.messages import access as message_access
 from members.messages import selectors, services
 from members.messages.forms import (
     CommunityMessagingForm,
@@ -25,6 +24,7 @@ from members.messages.forms import (
 )
 from members.models import User
 from moderation.ratelimit import RateLimited
+from moderation.services import AlreadyHandled
 
 
 def _refused(response: HttpResponse, exc: ValidationError) -> HttpResponse:
@@ -58,8 +58,8 @@ def inbox_mark_read(request: HttpRequest) -> HttpResponse:
 
 
 def _recipients_and_contexts(user: User, handles: list[str]) -> tuple[list[User], list]:
-    recipients = [message_access.recipient_for_sender(user, h) for h in handles]
-    communities = list(message_access.shared_active_communities([user.pk, *[r.pk for r in recipients]]))
+    recipients = [access.recipient_for_sender(user, h) for h in handles]
+    communities = list(access.shared_active_communities([user.pk, *[r.pk for r in recipients]]))
     if not communities:
         raise Http404
     return recipients, communities
@@ -78,13 +78,13 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
         recipients, communities, unknown = [], [], ""
         for handle in handles:
             try:
-                recipients.append(message_access.recipient_for_sender(request.user, handle))
+                recipients.append(access.recipient_for_sender(request.user, handle))
             except Http404:
                 unknown = handle
                 break
         if recipients and not unknown:
             communities = list(
-                message_access.shared_active_communities([request.user.pk, *[r.pk for r in recipients]])
+                access.shared_active_communities([request.user.pk, *[r.pk for r in recipients]])
             )
         form = NewConversationForm(request.POST, communities=communities)
         if unknown:
@@ -134,15 +134,15 @@ def _conversation_context(request: HttpRequest, conversation: object, participan
         "participant": participant,
         "view": view,
         "latest": before is None,
-        "can_write": message_access.can_write_in(request.user, conversation),
-        "edit_window_minutes": int(message_access.EDIT_WINDOW.total_seconds() // 60),
+        "can_write": access.can_write_in(request.user, conversation),
+        "edit_window_minutes": int(access.EDIT_WINDOW.total_seconds() // 60),
         "form": MessageForm(),
     }
 
 
 @require_GET
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conv, participant = message_access.conversation_for_participant(request.user, conversation_id)
+    conv, participant = access.conversation_for_participant(request.user, conversation_id)
     ctx = _conversation_context(request, conv, participant)
     if ctx["latest"]:
         # Reading the latest page moves the reader's own marker (like a thread's read state).
@@ -152,12 +152,14 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @require_POST
 def conversation_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conv, participant = message_access.conversation_for_sender(request.user, conversation_id)
+    conv, participant = access.conversation_for_sender(request.user, conversation_id)
     form = MessageForm(request.POST)
     exc: ValidationError | None = None
     if form.is_valid():
         try:
-            message = services.message_send(sender=request.user, conversation=conv, body_md=form.cleaned_data["body"])
+            message = services.message_send(
+                sender=request.user, conversation=conv, body_md=form.cleaned_data["body"]
+            )
         except ValidationError as e:
             exc = e
             for msg in e.messages:
@@ -174,7 +176,7 @@ def conversation_send(request: HttpRequest, conversation_id: int) -> HttpRespons
 def conversation_poll(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """The live update: new messages after ``?after=<id>`` as list items, ending with the next
     poller (htmx swaps the old poller for this). Cheap: the participation + one query."""
-    conv, participant = message_access.conversation_for_participant(request.user, conversation_id)
+    conv, participant = access.conversation_for_participant(request.user, conversation_id)
     after = _int(request.GET.get("after")) or 0
     new = selectors.messages_after(conv, viewer=request.user, after=after)
     if new:
@@ -186,21 +188,21 @@ def conversation_poll(request: HttpRequest, conversation_id: int) -> HttpRespons
             "conversation": conv,
             "new_messages": new,
             "after": new[-1].pk if new else after,
-            "edit_window_minutes": int(message_access.EDIT_WINDOW.total_seconds() // 60),
+            "edit_window_minutes": int(access.EDIT_WINDOW.total_seconds() // 60),
         },
     )
 
 
 @require_POST
 def conversation_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conv, participant = message_access.conversation_for_participant(request.user, conversation_id)
+    _conv, participant = access.conversation_for_participant(request.user, conversation_id)
     services.conversation_mark_read(participant=participant)
     return redirect("messages-inbox")
 
 
 @require_POST
 def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conv, participant = message_access.conversation_for_participant(request.user, conversation_id)
+    conv, participant = access.conversation_for_participant(request.user, conversation_id)
     muted = request.POST.get("muted", "1") == "1"
     services.conversation_set_muted(participant=participant, muted=muted)
     flash.success(request, "Conversation muted: no notifications." if muted else "Conversation unmuted.")
@@ -209,7 +211,7 @@ def conversation_mute(request: HttpRequest, conversation_id: int) -> HttpRespons
 
 @require_POST
 def conversation_leave(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conv, participant = message_access.conversation_for_participant(request.user, conversation_id)
+    conv, participant = access.conversation_for_participant(request.user, conversation_id)
     try:
         services.conversation_leave(participant=participant)
     except ValidationError as exc:
@@ -221,7 +223,7 @@ def conversation_leave(request: HttpRequest, conversation_id: int) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 def message_edit(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    message, participant = message_access.message_for_author(request.user, conversation_id, message_id)
+    message, _participant = access.message_for_author(request.user, conversation_id, message_id)
     if request.method == "POST":
         form = MessageForm(request.POST)
         if form.is_valid():
@@ -237,13 +239,13 @@ def message_edit(request: HttpRequest, conversation_id: int, message_id: int) ->
     return render(
         request,
         "messages/edit.html",
-        {"form": form, "message": message, "too_late": not message_access.can_edit_message(message)},
+        {"form": form, "message": message, "too_late": not access.can_edit_message(message)},
     )
 
 
 @require_POST
 def message_delete(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    message, participant = message_access.message_for_author(request.user, conversation_id, message_id)
+    message, _participant = access.message_for_author(request.user, conversation_id, message_id)
     try:
         services.message_delete(message=message)
     except ValidationError as exc:
@@ -255,8 +257,8 @@ def message_delete(request: HttpRequest, conversation_id: int, message_id: int) 
 
 @require_http_methods(["GET", "POST"])
 def message_report(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
-    message, participant = message_access.message_for_reporter(request.user, conversation_id, message_id)
-    communities = message_access.report_communities(request.user, message)
+    message, _participant = access.message_for_reporter(request.user, conversation_id, message_id)
+    communities = access.report_communities(request.user, message)
     context = selectors.reportable_context(message, request.user)
     ctx = {"message": message, "communities": communities, "context_messages": context}
     if request.method == "POST":
@@ -289,10 +291,12 @@ def message_report(request: HttpRequest, conversation_id: int, message_id: int) 
 @require_http_methods(["GET", "POST"])
 def messaging_settings(request: HttpRequest) -> HttpResponse:
     access.require_login(request.user)
-    current = message_access.who_may_message_of(request.user.pk)
+    current = access.who_may_message_of(request.user.pk)
     form = PreferenceForm(request.POST or None, initial={"who_may_message": current})
     if request.method == "POST" and form.is_valid():
-        services.messaging_preference_set(user=request.user, who_may_message=form.cleaned_data["who_may_message"])
+        services.messaging_preference_set(
+            user=request.user, who_may_message=form.cleaned_data["who_may_message"]
+        )
         flash.success(request, "Messaging settings saved.")
         return redirect("messages-settings")
     return render(
@@ -310,9 +314,10 @@ def block(request: HttpRequest, handle: str) -> HttpResponse:
     if on:
         person, _ = access.person_for_viewer(request.user, handle)
     else:
-        person = User.objects.filter(handle__iexact=handle, blocks__isnull=False).first() or User.objects.filter(
-            handle__iexact=handle
-        ).first()
+        person = (
+            User.objects.filter(handle__iexact=handle, blocks__isnull=False).first()
+            or User.objects.filter(handle__iexact=handle).first()
+        )
         if person is None:
             raise Http404
     try:
@@ -358,22 +363,27 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def staff_inbox(request: HttpRequest, slug: str) -> HttpResponse:
-    acc = message_access.community_for_message_staff(request.user, slug)
+    acc = access.community_for_message_staff(request.user, slug)
     page = selectors.staff_inbox_page(acc.community, request.GET.get("page"))
-    return render(request, "messages/staff_inbox.html", {"community": acc.community, "access": acc, "page": page})
+    return render(
+        request, "messages/staff_inbox.html", {"community": acc.community, "access": acc, "page": page}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def modnote_new(request: HttpRequest, slug: str) -> HttpResponse:
-    acc = message_access.community_for_message_staff(request.user, slug)
+    acc = access.community_for_message_staff(request.user, slug)
     handle = request.POST.get("to") or request.GET.get("to") or ""
-    target = message_access.member_for_modnote(acc, handle)
+    target = access.member_for_modnote(acc, handle)
     form = ModNoteForm(request.POST or None)
     exc: ValidationError | None = None
     if request.method == "POST" and form.is_valid():
         try:
             conv = services.modnote_start(
-                actor=acc.membership, target=target, body_md=form.cleaned_data["body"], subject=form.cleaned_data["subject"]
+                actor=acc.membership,
+                target=target,
+                body_md=form.cleaned_data["body"],
+                subject=form.cleaned_data["subject"],
             )
         except ValidationError as e:
             exc = e
@@ -393,19 +403,22 @@ def modnote_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def staff_conversation(request: HttpRequest, slug: str, conversation_id: int) -> HttpResponse:
-    conv, acc = message_access.modnote_for_staff(request.user, slug, conversation_id)
+    conv, acc = access.modnote_for_staff(request.user, slug, conversation_id)
     form = ModNoteForm(request.POST or None)
     exc: ValidationError | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            message = services.modnote_reply(actor=acc.membership, conversation=conv, body_md=form.cleaned_data["body"])
+            message = services.modnote_reply(
+                actor=acc.membership, conversation=conv, body_md=form.cleaned_data["body"]
+            )
         except ValidationError as e:
             exc = e
             for msg in e.messages:
                 form.add_error(None, msg)
         else:
             return redirect(
-                reverse("messages-staff-conversation", args=[acc.community.slug, conv.pk]) + f"#m-{message.pk}"
+                reverse("messages-staff-conversation", args=[acc.community.slug, conv.pk])
+                + f"#m-{message.pk}"
             )
     view = selectors.conversation_view(conv, viewer=None, before=_int(request.GET.get("before")))
     response = render(
@@ -419,9 +432,7 @@ def staff_conversation(request: HttpRequest, slug: str, conversation_id: int) ->
 
 @require_POST
 def report_resolve(request: HttpRequest, slug: str, report_id: int) -> HttpResponse:
-    from moderation.services import AlreadyHandled
-
-    report, acc = message_access.message_report_for_staff(request.user, slug, report_id)
+    report, acc = access.message_report_for_staff(request.user, slug, report_id)
     form = ReportResolveForm(request.POST)
     queue = reverse("mod-queue", args=[acc.community.slug])
     if not form.is_valid():
@@ -430,7 +441,11 @@ def report_resolve(request: HttpRequest, slug: str, report_id: int) -> HttpRespo
     data = form.cleaned_data
     try:
         services.message_report_resolve(
-            actor=acc.membership, report=report, action=data["action"], reason=data["reason"], mute_days=data["mute_days"]
+            actor=acc.membership,
+            report=report,
+            action=data["action"],
+            reason=data["reason"],
+            mute_days=data["mute_days"],
         )
     except AlreadyHandled as exc:
         flash.warning(request, str(exc))
@@ -445,4 +460,3 @@ def report_resolve(request: HttpRequest, slug: str, report_id: int) -> HttpRespo
         }
         flash.success(request, done[data["action"]])
     return redirect(queue)
-

@@ -84,26 +84,56 @@ def urls(w) -> dict[str, tuple[str, str, dict]]:
 ALLOWED = {
     # bob: participant of the direct conversation and the group, member of the moderator note
     "participant": {
-        "conversation", "send", "poll", "read", "mute", "leave-group", "edit-bob", "edit-bob-post",
-        "delete-bob", "report-alice", "report-alice-post", "new-to-alice",
+        "conversation",
+        "send",
+        "poll",
+        "read",
+        "mute",
+        "leave-group",
+        "edit-bob",
+        "edit-bob-post",
+        "delete-bob",
+        "report-alice",
+        "report-alice-post",
+        "new-to-alice",
     },
     # carol: same community, not in the direct conversation
     "non_participant": {"leave-group", "new-to-alice"},
     # a moderator of the community who is not in the conversation: staff pages, never the DM
     "staff_here": {
-        "staff-inbox", "modnote-new", "staff-conversation", "staff-conversation-post", "report-resolve",
+        "staff-inbox",
+        "modnote-new",
+        "staff-conversation",
+        "staff-conversation-post",
+        "report-resolve",
         "new-to-alice",
     },
     "owner": {
-        "staff-inbox", "modnote-new", "staff-conversation", "staff-conversation-post", "report-resolve",
-        "community-settings", "community-settings-post", "new-to-alice",
+        "staff-inbox",
+        "modnote-new",
+        "staff-conversation",
+        "staff-conversation-post",
+        "report-resolve",
+        "community-settings",
+        "community-settings-post",
+        "new-to-alice",
     },
     "staff_elsewhere": set(),
     "outsider": set(),
 }
 
-STATE_CHANGING = {"send", "read", "mute", "leave-group", "edit-bob-post", "delete-bob", "report-alice-post",
-                  "staff-conversation-post", "report-resolve", "community-settings-post"}
+STATE_CHANGING = {
+    "send",
+    "read",
+    "mute",
+    "leave-group",
+    "edit-bob-post",
+    "delete-bob",
+    "report-alice-post",
+    "staff-conversation-post",
+    "report-resolve",
+    "community-settings-post",
+}
 
 
 def actor(w, who: str):
@@ -145,7 +175,10 @@ def test_matrix(client, world, who):
 def test_missing_ids_look_the_same(client, world):
     client.force_login(world.bob.user)
     assert client.get(reverse("messages-conversation", args=[999999])).status_code == 404
-    assert client.get(reverse("messages-staff-conversation", args=[world.community.slug, 999999])).status_code == 404
+    assert (
+        client.get(reverse("messages-staff-conversation", args=[world.community.slug, 999999])).status_code
+        == 404
+    )
 
 
 def test_anonymous(client, world):
@@ -199,7 +232,12 @@ def test_staff_elsewhere_cannot_reach_this_communitys_note_through_their_own(cli
     client.force_login(world.other_mod.user)
     slug = world.other.slug
     assert client.get(reverse("messages-staff-conversation", args=[slug, world.note.pk])).status_code == 404
-    assert client.post(reverse("messages-report-resolve", args=[slug, world.report.pk]), {"action": "dismiss"}).status_code == 404
+    assert (
+        client.post(
+            reverse("messages-report-resolve", args=[slug, world.report.pk]), {"action": "dismiss"}
+        ).status_code
+        == 404
+    )
     assert MessageReport.objects.get(pk=world.report.pk).resolved_at is None
 
 

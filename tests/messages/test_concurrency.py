@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from members.messages import services
+from members.messages import limits, services
 from members.messages.models import CommunityMessaging, Conversation, Message
 from moderation.ratelimit import RateLimited
 from tests.messages.conftest import age
@@ -59,10 +59,10 @@ def test_identical_message_to_many_at_once(pm, make_member):
         ]
     )
     kinds = sorted(r[0] for r in results)
-    assert kinds.count("ok") == services.IDENTICAL_MAX_CONVERSATIONS, results
-    assert kinds.count("refused") == len(people) - services.IDENTICAL_MAX_CONVERSATIONS, results
+    assert kinds.count("ok") == limits.IDENTICAL_MAX_CONVERSATIONS, results
+    assert kinds.count("refused") == len(people) - limits.IDENTICAL_MAX_CONVERSATIONS, results
     assert all("several people" in str(r[1]) for r in results if r[0] == "refused")
-    assert Message.objects.filter(sender=pm.alice.user).count() == services.IDENTICAL_MAX_CONVERSATIONS
+    assert Message.objects.filter(sender=pm.alice.user).count() == limits.IDENTICAL_MAX_CONVERSATIONS
 
 
 def test_daily_cap_at_once(pm, make_member):

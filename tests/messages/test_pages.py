@@ -54,7 +54,8 @@ def test_refused_send_keeps_the_text(client, pm):
 def test_unknown_recipient_on_post_keeps_the_text(client, pm):
     client.force_login(pm.alice.user)
     response = client.post(
-        reverse("messages-new"), {"to": pm.dave.user.handle, "community": pm.community.slug, "body": "kept text"}
+        reverse("messages-new"),
+        {"to": pm.dave.user.handle, "community": pm.community.slug, "body": "kept text"},
     )
     assert response.status_code == 400
     assert "kept text" in response.content.decode()
@@ -79,14 +80,21 @@ def test_daily_cap_answers_429(client, pm, make_member):
     CommunityMessaging.objects.create(community=pm.community, daily_cap=1)
     people = [age(make_member(pm.community), 60) for _ in range(2)]
     client.force_login(pm.alice.user)
-    ok = client.post(reverse("messages-new"), {"to": people[0].user.handle, "community": pm.community.slug, "body": "one"})
+    ok = client.post(
+        reverse("messages-new"), {"to": people[0].user.handle, "community": pm.community.slug, "body": "one"}
+    )
     assert ok.status_code == 302
-    refused = client.post(reverse("messages-new"), {"to": people[1].user.handle, "community": pm.community.slug, "body": "two, keep"})
+    refused = client.post(
+        reverse("messages-new"),
+        {"to": people[1].user.handle, "community": pm.community.slug, "body": "two, keep"},
+    )
     assert refused.status_code == 429 and "two, keep" in refused.content.decode()
 
 
 def test_welcome_prefill_from_the_owner_template(client, pm):
-    CommunityMessaging.objects.create(community=pm.community, welcome_template_md="Hey {name}, welcome to {community}!")
+    CommunityMessaging.objects.create(
+        community=pm.community, welcome_template_md="Hey {name}, welcome to {community}!"
+    )
     client.force_login(pm.welcomer.user)
     url = reverse("messages-new") + f"?to={pm.newbie.user.handle}&c={pm.community.slug}&welcome=1"
     body = client.get(url).content.decode()
@@ -101,7 +109,12 @@ def test_owner_edits_messaging_settings_and_audit(client, pm):
     assert client.get(url).status_code == 200
     response = client.post(
         url,
-        {"welcome_template_md": "Hi {name}", "newcomer_days": "2", "newcomer_daily_cap": "4", "daily_cap": "10"},
+        {
+            "welcome_template_md": "Hi {name}",
+            "newcomer_days": "2",
+            "newcomer_daily_cap": "4",
+            "daily_cap": "10",
+        },
     )
     assert response.status_code == 302
     row = CommunityMessaging.objects.get(community=pm.community)
@@ -116,10 +129,16 @@ def test_settings_and_blocking_pages(client, pm):
     assert client.get(reverse("messages-settings")).status_code == 200
     assert client.post(reverse("messages-settings"), {"who_may_message": "nobody"}).status_code == 302
     assert client.post(reverse("messages-settings"), {"who_may_message": "bogus"}).status_code == 400
-    assert client.post(reverse("messages-block", args=[pm.alice.user.handle]), {"block": "1"}).status_code == 302
+    assert (
+        client.post(reverse("messages-block", args=[pm.alice.user.handle]), {"block": "1"}).status_code == 302
+    )
     assert pm.alice.user.handle in client.get(reverse("messages-settings")).content.decode()
-    assert client.post(reverse("messages-block", args=[pm.alice.user.handle]), {"block": "0"}).status_code == 302
-    assert client.post(reverse("messages-block", args=[pm.dave.user.handle]), {"block": "1"}).status_code == 404
+    assert (
+        client.post(reverse("messages-block", args=[pm.alice.user.handle]), {"block": "0"}).status_code == 302
+    )
+    assert (
+        client.post(reverse("messages-block", args=[pm.dave.user.handle]), {"block": "1"}).status_code == 404
+    )
 
 
 def test_live_update_poll(client, pm):
@@ -133,7 +152,10 @@ def test_live_update_poll(client, pm):
     assert "second one" in body and "first" not in body
     last = Message.objects.latest("pk")
     assert f"after={last.pk}" in body
-    assert "second one" not in client.get(reverse("messages-poll", args=[conv.pk]) + f"?after={last.pk}").content.decode()
+    assert (
+        "second one"
+        not in client.get(reverse("messages-poll", args=[conv.pk]) + f"?after={last.pk}").content.decode()
+    )
     assert client.get(reverse("messages-poll", args=[conv.pk]) + "?after=zzz").status_code == 200
 
 
@@ -146,8 +168,13 @@ def _seed(pm, n_messages: int, n_conversations: int, make_member) -> Conversatio
         )
         conv = conv or c
     for i in range(n_messages):
-        Message.objects.create(conversation=conv, sender=pm.alice.user if i % 2 else people[0].user,
-                               body_md=f"m{i}", body_html=f"<p>m{i}</p>", digest=f"d{i}")
+        Message.objects.create(
+            conversation=conv,
+            sender=pm.alice.user if i % 2 else people[0].user,
+            body_md=f"m{i}",
+            body_html=f"<p>m{i}</p>",
+            digest=f"d{i}",
+        )
     return conv
 
 
@@ -187,12 +214,18 @@ def test_inbox_and_conversation_query_budgets(client, pm, make_member, django_as
 
 def test_search_never_shows_messages(client, pm):
     services.conversation_start(
-        sender=pm.alice.user, recipients=[pm.bob.user], community=pm.community, body_md="zanzibarquokka privatetoken"
+        sender=pm.alice.user,
+        recipients=[pm.bob.user],
+        community=pm.community,
+        body_md="zanzibarquokka privatetoken",
     )
     conv_url = Conversation.objects.get().get_absolute_url()
     for who in (pm.carol.user, pm.bob.user):
         client.force_login(who)
-        for url in (reverse("search") + "?q=zanzibarquokka", reverse("community-search", args=[pm.community.slug]) + "?q=zanzibarquokka"):
+        for url in (
+            reverse("search") + "?q=zanzibarquokka",
+            reverse("community-search", args=[pm.community.slug]) + "?q=zanzibarquokka",
+        ):
             response = client.get(url)
             assert response.status_code == 200
             body = response.content.decode()

@@ -19,7 +19,8 @@ from members.messages.models import (
     Participant,
     WhoMayMessage,
 )
-from members.models import Membership, Notification
+from members.models import Membership
+from members.notifications.models import Notification
 from moderation.models import WordFilter, WordFilterAction
 from moderation.ratelimit import RateLimited
 from tests.messages.conftest import age

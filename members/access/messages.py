@@ -1,4 +1,4 @@
-"""Access policy for private messages (moves to ``members/access/messages.py`` with the reshape).
+"""Access policy for private messages.
 
 Every message URL answers 404 to anyone who may not see it: non-participants, people who left,
 staff of another community, and a person blocked in a one-to-one conversation trying to write.
@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from communities.models import Community
-from members.access import CommunityAccess, _is_authenticated, community_landing, is_staff
+from members.access.core import CommunityAccess, _is_authenticated, community_landing, is_staff
 from members.messages.models import (
     Block,
     Conversation,
@@ -53,7 +53,9 @@ def shared_active_communities(user_ids: list[int]) -> QuerySet[Community]:
     qs = Community.objects.all()
     for uid in set(user_ids):
         qs = qs.filter(
-            pk__in=Membership.objects.filter(user_id=uid, status=MembershipStatus.ACTIVE).values("community_id")
+            pk__in=Membership.objects.filter(user_id=uid, status=MembershipStatus.ACTIVE).values(
+                "community_id"
+            )
         )
     return qs.order_by("name")
 
@@ -73,7 +75,9 @@ def has_written_to(author_id: int, other_id: int) -> bool:
 
 
 def who_may_message_of(user_id: int) -> str:
-    pref = MessagingPreference.objects.filter(user_id=user_id).values_list("who_may_message", flat=True).first()
+    pref = (
+        MessagingPreference.objects.filter(user_id=user_id).values_list("who_may_message", flat=True).first()
+    )
     return pref or WhoMayMessage.EVERYONE
 
 
@@ -183,7 +187,9 @@ def report_communities(reporter: object, message: Message) -> list[Community]:
     (the sender may be banned since: their moderators still decide)."""
     if message.as_moderators:
         return []
-    mine = Membership.objects.filter(user_id=reporter.pk, status=MembershipStatus.ACTIVE).values("community_id")
+    mine = Membership.objects.filter(user_id=reporter.pk, status=MembershipStatus.ACTIVE).values(
+        "community_id"
+    )
     ids = Membership.objects.filter(
         user_id=message.sender_id,
         status__in=[MembershipStatus.ACTIVE, MembershipStatus.BANNED],
@@ -234,7 +240,9 @@ def member_for_modnote(access: CommunityAccess, handle: str) -> Membership:
     return target
 
 
-def message_report_for_staff(user: object, slug: str, report_id: int) -> tuple[MessageReport, CommunityAccess]:
+def message_report_for_staff(
+    user: object, slug: str, report_id: int
+) -> tuple[MessageReport, CommunityAccess]:
     access = community_for_message_staff(user, slug)
     report = (
         MessageReport.objects.select_related("reported_user", "reporter")
