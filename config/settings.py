@@ -100,7 +100,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "members.context_processors.site",
-                "members.messages.context_processors.inbox",
             ],
         },
     },

@@ -5,17 +5,39 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict:
-    """Site name and the unread-notification count for the header bell: one query, counting only
-    what the notifications page shows (``communities.selectors.visible_notifications_q``)."""
-    unread = 0
+    """Site name and the header's unread counts, in one query: notifications for the bell
+    (counting only what the notifications page shows, ``visible_notifications_q``) and
+    conversations with unread private messages (``members.messages.selectors``)."""
+    unread = conversations = 0
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
+        from django.db.models import Count, IntegerField, OuterRef, Subquery
+        from django.db.models.functions import Coalesce
+
+        from members.messages.selectors import unread_conversations_q
+        from members.models import User
         from members.notifications.models import Notification
         from members.notifications.selectors import visible_notifications_q
 
-        unread = (
-            Notification.objects.filter(recipient=user, read_at__isnull=True)
+        def count_of(qs: object) -> Coalesce:
+            grouped = qs.order_by().annotate(one=Count("pk")).values("one")
+            return Coalesce(Subquery(grouped.values("one")[:1], output_field=IntegerField()), 0)
+
+        notifications = (
+            Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True)
             .filter(visible_notifications_q(user))
-            .count()
+            .values("recipient_id")
         )
-    return {"site_name": settings.SITE_NAME, "unread_notifications": unread}
+        row = (
+            User.objects.filter(pk=user.pk)
+            .annotate(n=count_of(notifications), m=count_of(unread_conversations_q(user)))
+            .values_list("n", "m")
+            .first()
+        )
+        if row is not None:
+            unread, conversations = row
+    return {
+        "site_name": settings.SITE_NAME,
+        "unread_notifications": unread,
+        "unread_conversations": conversations,
+    }

@@ -15,6 +15,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from moderation.models import FlagReason
+
 
 class WhoMayMessage(models.TextChoices):
     EVERYONE = "everyone", "Everyone who shares a community with me"
@@ -181,7 +183,7 @@ class MessageReport(models.Model):
     reported_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    reason = models.CharField(max_length=16)
+    reason = models.CharField(max_length=16, choices=FlagReason.choices)
     note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -54,14 +54,19 @@ def _hidden_direct(user: User) -> Exists:
     )
 
 
-def unread_conversation_count(user: User) -> int:
-    """For the header: conversations with unread messages, muted ones left out (one query)."""
+def unread_conversations_q(user: User) -> QuerySet[Participant]:
+    """For the header: the user's conversations with unread messages, muted ones left out, as
+    a queryset grouped by user (the header counts it inside its one query)."""
     return (
         Participant.objects.filter(user_id=user.pk, left_at__isnull=True, muted=False)
         .filter(Exists(_unread_for(user)))
         .exclude(conversation__kind=ConversationKind.DIRECT, pk__in=_hidden_participations(user))
-        .count()
+        .values("user_id")
     )
+
+
+def unread_conversation_count(user: User) -> int:
+    return unread_conversations_q(user).count()
 
 
 def _hidden_participations(user: User) -> QuerySet:

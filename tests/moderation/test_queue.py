@@ -187,7 +187,7 @@ def test_queue_page_query_budget(
     thread = make_thread(moderator)
     for i in range(33):
         post_create(author=newcomer, thread=thread, body_md=f"Held {i}")
-    assert review_queue_counts(community) == {"join": 34, "flag": 33, "held": 33, "all": 100}
+    assert review_queue_counts(community) == {"join": 34, "flag": 33, "held": 33, "message": 0, "all": 100}
     client.force_login(moderator.user)
     url = reverse("mod-queue", args=[community.slug])
     # session, user, community, membership, unread bell, warnings banner, queue counts,
