@@ -61,7 +61,7 @@ def test_report_goes_to_the_queue_with_only_chosen_messages(client, pm, convo):
 
 
 def test_cannot_include_messages_of_another_conversation_or_pick_an_unshared_community(pm, convo):
-    conv, msgs = convo
+    _conv, msgs = convo
     other = services.conversation_start(
         sender=pm.carol.user, recipients=[pm.alice.user], community=pm.community, body_md="carol secret"
     )
@@ -86,7 +86,7 @@ def test_cannot_include_messages_of_another_conversation_or_pick_an_unshared_com
 
 @pytest.mark.parametrize("action", ["dismiss", "warn", "mute", "ban"])
 def test_moderator_acts_from_the_queue(client, pm, convo, action):
-    conv, msgs = convo
+    _conv, msgs = convo
     report = services.message_report_create(
         reporter=pm.bob.user, message=msgs["you are awful"], community_id=pm.community.pk, reason="harassment"
     )
@@ -145,7 +145,9 @@ def test_queue_query_count_with_many_reports(client, pm, make_member, django_ass
         )
         msg = Message.objects.get(conversation=conv)
         msg.conversation = conv
-        services.message_report_create(reporter=pm.bob.user, message=msg, community_id=pm.community.pk, reason="spam")
+        services.message_report_create(
+            reporter=pm.bob.user, message=msg, community_id=pm.community.pk, reason="spam"
+        )
     page = review_queue_page(pm.community)
     assert len(page.object_list) == 25
     client.force_login(pm.mod.user)
