@@ -45,6 +45,7 @@ from members.models import (
     User,
 )
 from members.notifications.models import Notification
+from members.messages.selectors import messages_for_download
 from members.profiles.privacy import personal_models
 from members.services import MembershipError, membership_leave
 from moderation.models import Flag
@@ -251,6 +252,7 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                 for n in Notification.objects.filter(recipient=user).iterator(chunk_size=CHUNK)
             ),
         )
+        counts["messages"] = _jsonl(zf, "messages.jsonl", messages_for_download(user, chunk=CHUNK))
         counts["thread_subscriptions"] = _jsonl(
             zf,
             "thread_subscriptions.jsonl",

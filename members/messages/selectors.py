@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -231,3 +232,26 @@ def message_reports_by_id(ids: list[int]) -> dict[int, MessageReport]:
             )
         )
     }
+
+
+def messages_for_download(user: User, *, chunk: int = 1000) -> Iterator[dict]:
+    """The private messages ``user`` wrote, for their personal data download (Markdown source,
+    the conversation and community they were in, edits and deletions)."""
+    rows = (
+        Message.objects.filter(sender=user)
+        .select_related("conversation", "conversation__community")
+        .order_by("created_at", "pk")
+    )
+    for m in rows.iterator(chunk_size=chunk):
+        yield {
+            "id": m.pk,
+            "conversation_id": m.conversation_id,
+            "conversation_kind": m.conversation.kind,
+            "conversation_subject": m.conversation.subject,
+            "community_slug": m.conversation.community.slug,
+            "as_moderators": m.as_moderators,
+            "body_md": m.body_md,
+            "created_at": m.created_at,
+            "edited_at": m.edited_at,
+            "deleted_at": m.deleted_at,
+        }

@@ -366,7 +366,9 @@ def staff_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_message_staff(request.user, slug)
     page = selectors.staff_inbox_page(acc.community, request.GET.get("page"))
     return render(
-        request, "messages/staff_inbox.html", {"community": acc.community, "access": acc, "page": page}
+        request,
+        "messages/staff_inbox.html",
+        {"community": acc.community, "access": acc, "page": page, "nav_active": "notes"},
     )
 
 
