@@ -33,6 +33,7 @@ from communities.discussions.models import (
     ThreadReadState,
     ThreadSubscription,
 )
+from members.messages.selectors import messages_for_download
 from members.models import (
     AccountClaim,
     Invite,
@@ -45,7 +46,6 @@ from members.models import (
     User,
 )
 from members.notifications.models import Notification
-from members.messages.selectors import messages_for_download
 from members.profiles.privacy import personal_models
 from members.services import MembershipError, membership_leave
 from moderation.models import Flag
