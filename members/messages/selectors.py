@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from communities.models import Community
@@ -23,6 +24,7 @@ from members.messages.models import (
 from members.models import User
 
 INBOX_PAGE_SIZE = 25
+NEVER_READ = datetime(2000, 1, 1, tzinfo=UTC)
 CONVERSATION_PAGE_SIZE = 50
 POLL_MAX = 50
 
@@ -38,7 +40,9 @@ def _unread_for(user: User) -> QuerySet[Message]:
         _visible_messages(user)
         .filter(
             conversation_id=OuterRef("conversation_id"),
-            created_at__gt=Coalesce(OuterRef("last_read_at"), OuterRef("joined_at")),
+            # Never read: everything counts (the first message is written at the same instant
+            # the participants join).
+            created_at__gt=Coalesce(OuterRef("last_read_at"), Value(NEVER_READ)),
             deleted_at__isnull=True,
         )
         .exclude(sender_id=user.pk)

@@ -133,6 +133,7 @@ def _conversation_context(request: HttpRequest, conversation: object, participan
         "conversation": conversation,
         "participant": participant,
         "view": view,
+        "others": [p.user for p in view.participants if p.user_id != request.user.pk],
         "latest": before is None,
         "can_write": access.can_write_in(request.user, conversation),
         "edit_window_minutes": int(access.EDIT_WINDOW.total_seconds() // 60),

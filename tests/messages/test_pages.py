@@ -230,3 +230,27 @@ def test_search_never_shows_messages(client, pm):
             assert response.status_code == 200
             body = response.content.decode()
             assert "privatetoken" not in body and f'href="{conv_url}"' not in body
+
+
+def test_unread_counts_in_inbox_and_header(client, pm):
+    from members.messages.selectors import unread_conversation_count
+
+    conv = services.conversation_start(
+        sender=pm.alice.user, recipients=[pm.bob.user], community=pm.community, body_md="one"
+    )
+    services.message_send(sender=pm.alice.user, conversation=conv, body_md="two")
+    services.conversation_start(
+        sender=pm.carol.user, recipients=[pm.bob.user], community=pm.community, body_md="x"
+    )
+    assert unread_conversation_count(pm.bob.user) == 2
+    client.force_login(pm.bob.user)
+    inbox = client.get(reverse("messages-inbox")).content.decode()
+    assert 'aria-label="2 unread"' in inbox and 'aria-label="1 unread"' in inbox
+    assert "Messages: 2 unread" in inbox  # the header link
+    client.get(conv.get_absolute_url())  # reading marks it read
+    assert unread_conversation_count(pm.bob.user) == 1
+    # Muted conversations don't count in the header.
+    from members.messages.models import Participant
+
+    Participant.objects.filter(user=pm.bob.user).update(muted=True)
+    assert unread_conversation_count(pm.bob.user) == 0
