@@ -1,7 +1,19 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+
+from members.messages.selectors import unread_conversations_q
+from members.models import User
+from members.notifications.models import Notification
+from members.notifications.selectors import visible_notifications_q
+
+
+def _count_of(qs: QuerySet) -> Coalesce:
+    grouped = qs.order_by().annotate(one=Count("pk")).values("one")
+    return Coalesce(Subquery(grouped[:1], output_field=IntegerField()), 0)
 
 
 def site(request: HttpRequest) -> dict:
@@ -11,18 +23,6 @@ def site(request: HttpRequest) -> dict:
     unread = conversations = 0
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from django.db.models import Count, IntegerField, OuterRef, Subquery
-        from django.db.models.functions import Coalesce
-
-        from members.messages.selectors import unread_conversations_q
-        from members.models import User
-        from members.notifications.models import Notification
-        from members.notifications.selectors import visible_notifications_q
-
-        def count_of(qs: object) -> Coalesce:
-            grouped = qs.order_by().annotate(one=Count("pk")).values("one")
-            return Coalesce(Subquery(grouped.values("one")[:1], output_field=IntegerField()), 0)
-
         notifications = (
             Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True)
             .filter(visible_notifications_q(user))
@@ -30,7 +30,7 @@ def site(request: HttpRequest) -> dict:
         )
         row = (
             User.objects.filter(pk=user.pk)
-            .annotate(n=count_of(notifications), m=count_of(unread_conversations_q(user)))
+            .annotate(n=_count_of(notifications), m=_count_of(unread_conversations_q(user)))
             .values_list("n", "m")
             .first()
         )

@@ -30,11 +30,14 @@ from members.access.content import (
     export_for_owner,
     import_for_requester,
     is_banned,
+    member_for_staff,
+    post_for_staff,
     require_login,
     ritual_for_manager,
     ritual_for_reader,
     space_for_reader,
     space_for_staff,
+    word_filter_for_staff,
 )
 from members.access.core import (
     CommunityAccess,
@@ -157,6 +160,7 @@ __all__ = [
     "is_staff_of",
     "join_request_for_staff",
     "member_for_modnote",
+    "member_for_staff",
     "membership_for_owner",
     "message_for_author",
     "message_for_reporter",
@@ -166,6 +170,7 @@ __all__ = [
     "person_for_viewer",
     "post_for_member",
     "post_for_reader",
+    "post_for_staff",
     "post_visible_to",
     "readable_communities",
     "recipient_for_sender",
@@ -184,4 +189,5 @@ __all__ = [
     "visible_posts_q",
     "visible_spaces_q",
     "who_may_message_of",
+    "word_filter_for_staff",
 ]
