@@ -8,7 +8,7 @@ moderators and owners of its community).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -31,9 +31,11 @@ from members.models import STAFF_ROLES, Membership, MembershipStatus, User
 EDIT_WINDOW = timedelta(minutes=15)
 
 
-def _require_user(user: object) -> None:
-    if not _is_authenticated(user):
+def _signed_in(user: object) -> User:
+    """The signed-in person; anyone else gets 404 (an id in a URL reveals nothing)."""
+    if not _is_authenticated(user) or not isinstance(user, User):
         raise Http404
+    return user
 
 
 def is_blocked_between(a_id: int, b_id: int) -> bool:
@@ -43,7 +45,7 @@ def is_blocked_between(a_id: int, b_id: int) -> bool:
     ).exists()
 
 
-def blocked_by_me(user: object) -> QuerySet:
+def blocked_by_me(user: User) -> QuerySet:
     """Ids of people ``user`` blocked (a subquery: their messages are hidden from ``user``)."""
     return Block.objects.filter(user_id=user.pk).values("blocked_user_id")
 
@@ -94,7 +96,7 @@ def accepts_messages_from(recipient_id: int, sender_id: int, community_id: int) 
 def recipient_for_sender(user: object, handle: str) -> User:
     """Someone ``user`` may try to start a conversation with: an active person sharing an active
     community, not blocked either way. Anyone else is 404 (like their profile)."""
-    _require_user(user)
+    user = _signed_in(user)
     person = User.objects.filter(handle__iexact=handle, is_active=True, is_bot=False).first()
     if person is None or person.pk == user.pk:
         raise Http404
@@ -107,7 +109,7 @@ def recipient_for_sender(user: object, handle: str) -> User:
 
 def conversation_for_participant(user: object, conversation_id: int) -> tuple[Conversation, Participant]:
     """The conversation and the viewer's participation, or 404 (outsiders, people who left)."""
-    _require_user(user)
+    user = _signed_in(user)
     participant = (
         Participant.objects.select_related("conversation", "conversation__community")
         .filter(conversation_id=conversation_id, user_id=user.pk, left_at__isnull=True)
@@ -118,7 +120,7 @@ def conversation_for_participant(user: object, conversation_id: int) -> tuple[Co
     return participant.conversation, participant
 
 
-def can_write_in(user: object, conversation: Conversation) -> bool:
+def can_write_in(user: User, conversation: Conversation) -> bool:
     """Participants write unless this is a one-to-one with a block either way, or nobody is left
     to read. Members of a moderator note write while they have a membership of its community."""
     if conversation.is_modnote:
@@ -144,6 +146,7 @@ def can_write_in(user: object, conversation: Conversation) -> bool:
 
 
 def conversation_for_sender(user: object, conversation_id: int) -> tuple[Conversation, Participant]:
+    user = _signed_in(user)
     conversation, participant = conversation_for_participant(user, conversation_id)
     if not can_write_in(user, conversation):
         raise Http404
@@ -152,6 +155,7 @@ def conversation_for_sender(user: object, conversation_id: int) -> tuple[Convers
 
 def message_for_author(user: object, conversation_id: int, message_id: int) -> tuple[Message, Participant]:
     """One's own, not deleted message in a conversation one still takes part in."""
+    user = _signed_in(user)
     conversation, participant = conversation_for_participant(user, conversation_id)
     message = Message.objects.filter(
         pk=message_id, conversation=conversation, sender_id=user.pk, deleted_at__isnull=True
@@ -162,12 +166,13 @@ def message_for_author(user: object, conversation_id: int, message_id: int) -> t
     return message, participant
 
 
-def can_edit_message(message: Message, at: object = None) -> bool:
+def can_edit_message(message: Message, at: datetime | None = None) -> bool:
     return message.deleted_at is None and (at or timezone.now()) - message.created_at <= EDIT_WINDOW
 
 
 def message_for_reporter(user: object, conversation_id: int, message_id: int) -> tuple[Message, Participant]:
     """Someone else's message the participant can see (not a blocked person's, not deleted)."""
+    user = _signed_in(user)
     conversation, participant = conversation_for_participant(user, conversation_id)
     message = (
         Message.objects.select_related("sender")
@@ -182,10 +187,10 @@ def message_for_reporter(user: object, conversation_id: int, message_id: int) ->
     return message, participant
 
 
-def report_communities(reporter: object, message: Message) -> list[Community]:
+def report_communities(reporter: User, message: Message) -> list[Community]:
     """Where a message may be reported: communities both the reporter and its sender are in
     (the sender may be banned since: their moderators still decide)."""
-    if message.as_moderators:
+    if message.as_moderators or message.sender_id is None:
         return []
     mine = Membership.objects.filter(user_id=reporter.pk, status=MembershipStatus.ACTIVE).values(
         "community_id"
@@ -203,7 +208,7 @@ def report_communities(reporter: object, message: Message) -> list[Community]:
 
 def community_for_message_staff(user: object, slug: str) -> CommunityAccess:
     """The community's shared staff inbox: its moderators and owners; anyone else 404."""
-    _require_user(user)
+    user = _signed_in(user)
     access = community_landing(user, slug)
     if not is_staff(access.membership):
         raise Http404
@@ -235,7 +240,7 @@ def member_for_modnote(access: CommunityAccess, handle: str) -> Membership:
         )
         .first()
     )
-    if target is None or target.user_id == access.membership.user_id:
+    if target is None or access.membership is None or target.user_id == access.membership.user_id:
         raise Http404
     return target
 

@@ -4,6 +4,7 @@ choose: those come from the access functions; choices are filled from what they 
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from django import forms
 
@@ -39,9 +40,11 @@ class NewConversationForm(forms.Form):
     subject = forms.CharField(label="Subject (optional)", max_length=MAX_SUBJECT_CHARS, required=False)
     body = _body_field()
 
-    def __init__(self, *args: object, communities: list | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, communities: list | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [(c.slug, c.name) for c in communities or []]
+        cast(forms.ChoiceField, self.fields["community"]).choices = [
+            (c.slug, c.name) for c in communities or []
+        ]
 
     def clean_to(self) -> list[str]:
         handles = [h.lstrip("@") for h in re.split(r"[\s,]+", self.cleaned_data["to"]) if h.strip("@ ")]
@@ -81,11 +84,15 @@ class ReportForm(forms.Form):
     )
 
     def __init__(
-        self, *args: object, communities: list | None = None, context: list | None = None, **kwargs: object
+        self, *args: Any, communities: list | None = None, context: list | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [(str(c.pk), c.name) for c in communities or []]
-        self.fields["include"].choices = [(str(m.pk), str(m.pk)) for m in context or []]
+        cast(forms.ChoiceField, self.fields["community"]).choices = [
+            (str(c.pk), c.name) for c in communities or []
+        ]
+        cast(forms.ChoiceField, self.fields["include"]).choices = [
+            (str(m.pk), str(m.pk)) for m in context or []
+        ]
 
 
 class PreferenceForm(forms.Form):
@@ -113,8 +120,8 @@ class CommunityMessagingForm(forms.ModelForm):
         }
         widgets = {"welcome_template_md": forms.Textarea(attrs={"rows": 4})}
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         for name, top in (("newcomer_days", 90), ("newcomer_daily_cap", 100), ("daily_cap", 500)):
             value = data.get(name)
             if value is not None and value > top:

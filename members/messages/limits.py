@@ -70,13 +70,12 @@ def check_word_filter(community_id: int, text: str) -> None:
 
 
 def check_identical(sender_id: int, digest: str, conversation_id: int | None, now: datetime) -> None:
-    others = (
-        Message.objects.filter(sender_id=sender_id, digest=digest, created_at__gte=now - IDENTICAL_WINDOW)
-        .exclude(conversation_id=conversation_id)
-        .values("conversation_id")
-        .distinct()
-        .count()
-    )
+    """Refuse the text if the sender already sent it to IDENTICAL_MAX_CONVERSATIONS other
+    conversations today (``conversation_id``: the one being written in, None for a new one)."""
+    sent = Message.objects.filter(sender_id=sender_id, digest=digest, created_at__gte=now - IDENTICAL_WINDOW)
+    if conversation_id is not None:
+        sent = sent.exclude(conversation_id=conversation_id)
+    others = sent.values("conversation_id").distinct().count()
     if others >= IDENTICAL_MAX_CONVERSATIONS:
         raise MessagingRefused(
             "You already sent this exact message to several people today. Write to each person "

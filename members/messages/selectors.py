@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
 from communities.models import Community
 from members.access import blocked_by_me
@@ -59,7 +61,7 @@ def _hidden_direct(user: User) -> Exists:
     )
 
 
-def unread_conversations_q(user: User) -> QuerySet[Participant]:
+def unread_conversations_q(user: User) -> QuerySet:
     """For the header: the user's conversations with unread messages, muted ones left out, as
     a queryset grouped by user (the header counts it inside its one query)."""
     return (
@@ -108,7 +110,7 @@ def inbox_page(user: User, page: int | str | None = 1) -> Page:
         .order_by("-conversation__last_message_at", "-pk")
     )
     page_obj = Paginator(qs, INBOX_PAGE_SIZE).get_page(page)
-    parts = list(page_obj.object_list)
+    parts: list[Any] = list(page_obj.object_list)  # Participants annotated with n_unread, last_id
     conv_ids = [p.conversation_id for p in parts]
     lasts = {
         m.pk: m
@@ -125,7 +127,7 @@ def inbox_page(user: User, page: int | str | None = 1) -> Page:
             .order_by("pk")
         ):
             others[other.conversation_id].append(other.user)
-    page_obj.object_list = [
+    rows = [
         InboxRow(
             participant=p,
             conversation=p.conversation,
@@ -135,7 +137,7 @@ def inbox_page(user: User, page: int | str | None = 1) -> Page:
         )
         for p in parts
     ]
-    return page_obj
+    return Page(rows, page_obj.number, page_obj.paginator)
 
 
 @dataclass
@@ -209,10 +211,26 @@ def staff_inbox_page(community: Community, page: int | str | None = 1) -> Page:
         p.conversation_id: p.user
         for p in Participant.objects.filter(conversation__in=convs).select_related("user")
     }
-    for c in convs:
-        c.member = members.get(c.pk)
-    page_obj.object_list = convs
-    return page_obj
+    rows = [StaffNoteRow(conversation=c, member=members.get(c.pk)) for c in convs]
+    return Page(rows, page_obj.number, page_obj.paginator)
+
+
+@dataclass
+class StaffNoteRow:
+    conversation: Conversation
+    member: User | None
+
+
+def blocked_person(user: User, handle: str) -> User:
+    """Someone ``user`` blocked, by handle (404 otherwise)."""
+    block = (
+        Block.objects.filter(user=user, blocked_user__handle__iexact=handle)
+        .select_related("blocked_user")
+        .first()
+    )
+    if block is None:
+        raise Http404
+    return block.blocked_user
 
 
 def blocked_people(user: User) -> list[Block]:

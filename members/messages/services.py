@@ -95,15 +95,16 @@ def _notify(message: Message, conversation: Conversation, *, recipient_ids: list
         ).values_list("recipient_id", flat=True)
     )
     community = conversation.community
+    sender = message.sender
     for rid in recipient_ids:
         if rid in already:
             continue
         if message.as_moderators:
             text = f"The moderators of {community.name} sent you a note."
-        elif message.sender_id and access.has_written_to(rid, message.sender_id):
-            text = f"@{message.sender.handle}: {excerpt(message.body_html)}"
+        elif sender is not None and access.has_written_to(rid, sender.pk):
+            text = f"@{sender.handle}: {excerpt(message.body_html)}"
         else:
-            who = f"@{message.sender.handle}" if message.sender_id else "Someone"
+            who = f"@{sender.handle}" if sender is not None else "Someone"
             text = f"{who} sent you a private message."
         notification_create(
             recipient_id=rid,
@@ -116,10 +117,11 @@ def _notify(message: Message, conversation: Conversation, *, recipient_ids: list
 
 
 def _notify_participants(message: Message, conversation: Conversation) -> None:
+    sender_id = message.sender_id or 0  # a message being sent always has its sender
     recipients = list(
         Participant.objects.filter(conversation=conversation, left_at__isnull=True, muted=False)
-        .exclude(user_id=message.sender_id)
-        .exclude(user_id__in=Block.objects.filter(blocked_user_id=message.sender_id).values("user_id"))
+        .exclude(user_id=sender_id)
+        .exclude(user_id__in=Block.objects.filter(blocked_user_id=sender_id).values("user_id"))
         .values_list("user_id", flat=True)
     )
     _notify(message, conversation, recipient_ids=recipients, url=conversation.get_absolute_url())
@@ -131,7 +133,7 @@ def _notify_staff(message: Message, conversation: Conversation) -> None:
         Membership.objects.filter(
             community_id=conversation.community_id, status=MembershipStatus.ACTIVE, role__in=STAFF_ROLES
         )
-        .exclude(user_id=message.sender_id)
+        .exclude(user_id=message.sender_id or 0)
         .values_list("user_id", flat=True)
     )
     url = reverse("messages-staff-conversation", args=[conversation.community.slug, conversation.pk])
@@ -302,7 +304,9 @@ def message_edit(*, message: Message, body_md: str) -> Message:
         raise MessagingRefused("Messages can be edited for 15 minutes after sending.", code="too_late")
     body, body_html = _clean_body(body_md)
     conversation = message.conversation
-    if not conversation.is_modnote and not access.is_staff_of(message.sender_id, conversation.community_id):
+    if not conversation.is_modnote and not access.is_staff_of(
+        message.sender_id or 0, conversation.community_id
+    ):
         limits.check_word_filter(conversation.community_id, body)
     message.body_md = body
     message.body_html = body_html
@@ -528,26 +532,25 @@ def message_report_resolve(
         raise ValidationError("Choose dismiss, warn, mute or ban.")
     if not access.is_staff(actor) or report.community_id != actor.community_id:
         raise PermissionDenied("Only this community's moderators can handle this report.")
-    report = MessageReport.objects.select_for_update().get(pk=report.pk)
+    report = MessageReport.objects.select_for_update().get(id=report.id)
     if report.resolved_at is not None:
-        raise AlreadyHandled(User.objects.filter(pk=report.resolved_by_id).first(), "This report")
-    target = None
+        raise AlreadyHandled(User.objects.filter(id=report.resolved_by_id or 0).first(), "This report")
     if action != "dismiss":
         target = Membership.objects.filter(
-            community_id=report.community_id, user_id=report.reported_user_id
+            community_id=report.community_id, user_id=report.reported_user_id or 0
         ).first()
         if target is None:
             raise ValidationError("The sender is not a member of this community.")
-    if action == "warn":
-        member_warn(
-            actor=actor,
-            target=target,
-            reason=reason or "Please follow the community's guidelines in private messages too.",
-        )
-    elif action == "mute":
-        member_mute(actor=actor, target=target, days=mute_days or 1, reason=reason)
-    elif action == "ban":
-        member_ban(actor=actor, target=target, reason=reason)
+        if action == "warn":
+            member_warn(
+                actor=actor,
+                target=target,
+                reason=reason or "Please follow the community's guidelines in private messages too.",
+            )
+        elif action == "mute":
+            member_mute(actor=actor, target=target, days=mute_days or 1, reason=reason)
+        else:
+            member_ban(actor=actor, target=target, reason=reason)
     now = timezone.now()
     report.resolved_at = now
     report.resolved_by = actor.user

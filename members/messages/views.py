@@ -4,6 +4,8 @@ text and the reason (400, or 429 with Retry-After for rate limits)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +24,8 @@ from members.messages.forms import (
     ReportForm,
     ReportResolveForm,
 )
-from members.models import User
+from members.messages.models import Conversation, Participant
+from members.models import Membership, User
 from moderation.ratelimit import RateLimited
 from moderation.services import AlreadyHandled
 
@@ -32,6 +35,19 @@ def _refused(response: HttpResponse, exc: ValidationError) -> HttpResponse:
         response.status_code = 429
         response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def _me(request: HttpRequest) -> User:
+    """The signed-in person (anonymous visitors log in first; views taking an id have already
+    answered them 404 through their access function)."""
+    access.require_login(request.user)
+    return cast(User, request.user)
+
+
+def _membership(acc: access.CommunityAccess) -> Membership:
+    if acc.membership is None:  # the access functions used here never return one without
+        raise Http404
+    return acc.membership
 
 
 def _int(value: str | None) -> int | None:
@@ -44,14 +60,14 @@ def _int(value: str | None) -> int | None:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     access.require_login(request.user)
-    page = selectors.inbox_page(request.user, request.GET.get("page"))
+    page = selectors.inbox_page(_me(request), request.GET.get("page"))
     return render(request, "messages/inbox.html", {"page": page})
 
 
 @require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     access.require_login(request.user)
-    for participant in request.user.conversation_participations.filter(left_at__isnull=True)[:500]:
+    for participant in _me(request).conversation_participations.filter(left_at__isnull=True)[:500]:
         services.conversation_mark_read(participant=participant)
     flash.success(request, "All conversations marked read.")
     return redirect("messages-inbox")
@@ -84,7 +100,7 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
                 break
         if recipients and not unknown:
             communities = list(
-                access.shared_active_communities([request.user.pk, *[r.pk for r in recipients]])
+                access.shared_active_communities([_me(request).pk, *[r.pk for r in recipients]])
             )
         form = NewConversationForm(request.POST, communities=communities)
         if unknown:
@@ -95,7 +111,7 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
             community = next(c for c in communities if c.slug == form.cleaned_data["community"])
             try:
                 conversation = services.conversation_start(
-                    sender=request.user,
+                    sender=_me(request),
                     recipients=recipients,
                     community=community,
                     body_md=form.cleaned_data["body"],
@@ -113,7 +129,7 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
         )
         return _refused(response, exc) if exc else response
     handles = [h for h in request.GET.getlist("to") if h][: services.MAX_PARTICIPANTS - 1]
-    recipients, communities = _recipients_and_contexts(request.user, handles) if handles else ([], [])
+    recipients, communities = _recipients_and_contexts(_me(request), handles) if handles else ([], [])
     if not handles:
         communities = []
     initial = {"to": " ".join(r.handle for r in recipients)}
@@ -126,16 +142,16 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
     return render(request, "messages/new.html", {"form": form, "recipients": recipients})
 
 
-def _conversation_context(request: HttpRequest, conversation: object, participant: object) -> dict:
+def _conversation_context(request: HttpRequest, conversation: Conversation, participant: Participant) -> dict:
     before = _int(request.GET.get("before"))
-    view = selectors.conversation_view(conversation, viewer=request.user, before=before)
+    view = selectors.conversation_view(conversation, viewer=_me(request), before=before)
     return {
         "conversation": conversation,
         "participant": participant,
         "view": view,
-        "others": [p.user for p in view.participants if p.user_id != request.user.pk],
+        "others": [p.user for p in view.participants if p.user_id != _me(request).pk],
         "latest": before is None,
-        "can_write": access.can_write_in(request.user, conversation),
+        "can_write": access.can_write_in(_me(request), conversation),
         "edit_window_minutes": int(access.EDIT_WINDOW.total_seconds() // 60),
         "form": MessageForm(),
     }
@@ -159,7 +175,7 @@ def conversation_send(request: HttpRequest, conversation_id: int) -> HttpRespons
     if form.is_valid():
         try:
             message = services.message_send(
-                sender=request.user, conversation=conv, body_md=form.cleaned_data["body"]
+                sender=_me(request), conversation=conv, body_md=form.cleaned_data["body"]
             )
         except ValidationError as e:
             exc = e
@@ -179,7 +195,7 @@ def conversation_poll(request: HttpRequest, conversation_id: int) -> HttpRespons
     poller (htmx swaps the old poller for this). Cheap: the participation + one query."""
     conv, participant = access.conversation_for_participant(request.user, conversation_id)
     after = _int(request.GET.get("after")) or 0
-    new = selectors.messages_after(conv, viewer=request.user, after=after)
+    new = selectors.messages_after(conv, viewer=_me(request), after=after)
     if new:
         services.conversation_mark_read(participant=participant)
     return render(
@@ -259,15 +275,15 @@ def message_delete(request: HttpRequest, conversation_id: int, message_id: int) 
 @require_http_methods(["GET", "POST"])
 def message_report(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message, _participant = access.message_for_reporter(request.user, conversation_id, message_id)
-    communities = access.report_communities(request.user, message)
-    context = selectors.reportable_context(message, request.user)
+    communities = access.report_communities(_me(request), message)
+    context = selectors.reportable_context(message, _me(request))
     ctx = {"message": message, "communities": communities, "context_messages": context}
     if request.method == "POST":
         form = ReportForm(request.POST, communities=communities, context=context)
         if form.is_valid():
             try:
                 services.message_report_create(
-                    reporter=request.user,
+                    reporter=_me(request),
                     message=message,
                     community_id=int(form.cleaned_data["community"]),
                     include_ids=[int(i) for i in form.cleaned_data["include"]],
@@ -292,18 +308,18 @@ def message_report(request: HttpRequest, conversation_id: int, message_id: int) 
 @require_http_methods(["GET", "POST"])
 def messaging_settings(request: HttpRequest) -> HttpResponse:
     access.require_login(request.user)
-    current = access.who_may_message_of(request.user.pk)
+    current = access.who_may_message_of(_me(request).pk)
     form = PreferenceForm(request.POST or None, initial={"who_may_message": current})
     if request.method == "POST" and form.is_valid():
         services.messaging_preference_set(
-            user=request.user, who_may_message=form.cleaned_data["who_may_message"]
+            user=_me(request), who_may_message=form.cleaned_data["who_may_message"]
         )
         flash.success(request, "Messaging settings saved.")
         return redirect("messages-settings")
     return render(
         request,
         "messages/settings.html",
-        {"form": form, "blocks": selectors.blocked_people(request.user), "section": "messages"},
+        {"form": form, "blocks": selectors.blocked_people(_me(request)), "section": "messages"},
         status=400 if form.errors else 200,
     )
 
@@ -313,16 +329,13 @@ def block(request: HttpRequest, handle: str) -> HttpResponse:
     access.require_login(request.user)
     on = request.POST.get("block", "1") == "1"
     if on:
-        person, _ = access.person_for_viewer(request.user, handle)
+        found, _ = access.person_for_viewer(request.user, handle)
+        person = cast(User, found)
     else:
-        person = (
-            User.objects.filter(handle__iexact=handle, blocks__isnull=False).first()
-            or User.objects.filter(handle__iexact=handle).first()
-        )
-        if person is None:
-            raise Http404
+        # Unblocking needs no shared community any more: only one's own block of them.
+        person = selectors.blocked_person(_me(request), handle)
     try:
-        services.block_set(user=request.user, blocked=person, on=on)
+        services.block_set(user=_me(request), blocked=person, on=on)
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
     else:
@@ -346,7 +359,7 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
     instance = services.community_messaging(acc.community)
     form = CommunityMessagingForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        services.community_messaging_update(actor=acc.membership, values=form.cleaned_data)
+        services.community_messaging_update(actor=_membership(acc), values=form.cleaned_data)
         flash.success(request, "Messaging settings saved.")
         return redirect("messages-community-settings", acc.community.slug)
     if not form.is_bound and not instance.welcome_template_md:
@@ -383,7 +396,7 @@ def modnote_new(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             conv = services.modnote_start(
-                actor=acc.membership,
+                actor=_membership(acc),
                 target=target,
                 body_md=form.cleaned_data["body"],
                 subject=form.cleaned_data["subject"],
@@ -412,7 +425,7 @@ def staff_conversation(request: HttpRequest, slug: str, conversation_id: int) ->
     if request.method == "POST" and form.is_valid():
         try:
             message = services.modnote_reply(
-                actor=acc.membership, conversation=conv, body_md=form.cleaned_data["body"]
+                actor=_membership(acc), conversation=conv, body_md=form.cleaned_data["body"]
             )
         except ValidationError as e:
             exc = e
@@ -444,7 +457,7 @@ def report_resolve(request: HttpRequest, slug: str, report_id: int) -> HttpRespo
     data = form.cleaned_data
     try:
         services.message_report_resolve(
-            actor=acc.membership,
+            actor=_membership(acc),
             report=report,
             action=data["action"],
             reason=data["reason"],
