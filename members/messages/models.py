@@ -10,10 +10,13 @@ Messages are private but not end-to-end encrypted: the site operator can read th
 
 from __future__ import annotations
 
+import html
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from moderation.models import FlagReason
 
@@ -153,6 +156,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk}"
+
+    @property
+    def plain_text(self) -> str:
+        """The text without markup (escaped again wherever it is shown)."""
+        return " ".join(html.unescape(strip_tags(self.body_html)).split())
 
 
 class Block(models.Model):

@@ -8,14 +8,12 @@ the sender's row locked, so they count exactly under concurrency.
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from communities.markdown import render_user_markdown
@@ -38,6 +36,7 @@ from members.messages.models import (
 from members.models import STAFF_ROLES, Membership, MembershipStatus, User
 from members.notifications.models import Notification
 from members.notifications.services import notification_create
+from moderation import ratelimit
 from moderation.audit import audit
 from moderation.models import AuditAction, FlagReason
 from moderation.sanctions import member_ban, member_mute, member_warn
@@ -48,14 +47,14 @@ MAX_PARTICIPANTS = 10  # the starter included
 MAX_BODY_CHARS = 10_000
 MAX_SUBJECT_CHARS = 120
 MAX_INCLUDED_IN_REPORT = 20
+REPORTS_PER_DAY = 20
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
 
 
-def excerpt(message_html: str, chars: int = 80) -> str:
-    text = html.unescape(strip_tags(message_html))
-    return Truncator(" ".join(text.split())).chars(chars)
+def excerpt(message: Message, chars: int = 80) -> str:
+    return Truncator(message.plain_text).chars(chars)
 
 
 def community_messaging(community: Community | int) -> CommunityMessaging:
@@ -102,7 +101,7 @@ def _notify(message: Message, conversation: Conversation, *, recipient_ids: list
         if message.as_moderators:
             text = f"The moderators of {community.name} sent you a note."
         elif sender is not None and access.has_written_to(rid, sender.pk):
-            text = f"@{sender.handle}: {excerpt(message.body_html)}"
+            text = f"@{sender.handle}: {excerpt(message)}"
         else:
             who = f"@{sender.handle}" if sender is not None else "Someone"
             text = f"{who} sent you a private message."
@@ -490,6 +489,11 @@ def message_report_create(
         Message.objects.filter(pk__in=ids, conversation_id=message.conversation_id, deleted_at__isnull=True)
         .exclude(sender_id__in=access.blocked_by_me(reporter))
         .order_by("created_at", "pk")
+    )
+    ratelimit.hit(
+        ratelimit.Limit("pm-report-day", REPORTS_PER_DAY, 24 * 3600),
+        str(reporter.pk),
+        message=f"You can report {REPORTS_PER_DAY} messages a day. You can report another {{when}}.",
     )
     try:
         with transaction.atomic():

@@ -254,3 +254,16 @@ def test_unread_counts_in_inbox_and_header(client, pm):
 
     Participant.objects.filter(user=pm.bob.user).update(muted=True)
     assert unread_conversation_count(pm.bob.user) == 0
+
+
+def test_inbox_excerpt_is_plain_text_escaped_once(client, pm):
+    services.conversation_start(
+        sender=pm.alice.user,
+        recipients=[pm.bob.user],
+        community=pm.community,
+        body_md="Salt & *pepper* <b>x</b>",
+    )
+    client.force_login(pm.bob.user)
+    inbox = client.get(reverse("messages-inbox")).content.decode()
+    assert "Salt &amp; pepper &lt;b&gt;x&lt;/b&gt;" in inbox
+    assert "&amp;amp;" not in inbox

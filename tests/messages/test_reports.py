@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import override_settings
 from django.urls import reverse
 
 from members.messages import services
@@ -154,3 +155,31 @@ def test_queue_query_count_with_many_reports(client, pm, make_member, django_ass
     client.get(reverse("mod-queue", args=[pm.community.slug]))
     with django_assert_max_num_queries(16):
         assert client.get(reverse("mod-queue", args=[pm.community.slug])).status_code == 200
+
+
+@override_settings(RATE_LIMITS_ENABLED=True)
+def test_reports_are_rate_limited_per_day(pm, make_member, monkeypatch):
+    from django.core.cache import cache
+
+    from moderation.ratelimit import RateLimited
+
+    cache.clear()
+    monkeypatch.setattr(services, "REPORTS_PER_DAY", 2)
+    msgs = []
+    for i in range(3):
+        p = age(make_member(pm.community), 60)
+        conv = services.conversation_start(
+            sender=p.user, recipients=[pm.bob.user], community=pm.community, body_md=f"hey {i}"
+        )
+        msg = Message.objects.get(conversation=conv)
+        msg.conversation = conv
+        msgs.append(msg)
+    for msg in msgs[:2]:
+        services.message_report_create(
+            reporter=pm.bob.user, message=msg, community_id=pm.community.pk, reason="spam"
+        )
+    with pytest.raises(RateLimited, match="2 messages a day"):
+        services.message_report_create(
+            reporter=pm.bob.user, message=msgs[2], community_id=pm.community.pk, reason="spam"
+        )
+    cache.clear()
