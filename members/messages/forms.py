@@ -118,6 +118,14 @@ class CommunityMessagingForm(forms.ModelForm):
             "newcomer_daily_cap": "New conversations a day in a member's first 30 days",
             "daily_cap": "New conversations a day after that",
         }
+        help_texts = {
+            "members_may_message": "Off: only conversations with a moderator or owner in them.",
+            "welcome_template_md": "Prefilled when a welcomer greets someone from the newcomers page. "
+            "{name} and {community} are replaced; the welcomer can edit it before sending.",
+            "newcomer_days": "Until then they can write to moderators and owners, and answer anyone.",
+            "newcomer_daily_cap": "Replies are never limited; moderators and owners aren't either.",
+            "daily_cap": "A brake on mass messaging.",
+        }
         widgets = {"welcome_template_md": forms.Textarea(attrs={"rows": 4})}
 
     def clean(self) -> dict[str, Any]:

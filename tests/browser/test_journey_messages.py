@@ -131,3 +131,80 @@ def test_messages_journey(journey, make_community, make_member, make_user):
 
     for j in (w, n, t, m):
         j.assert_clean()
+
+
+def test_moderator_note_and_settings_pages(journey, make_community, make_member, make_user):
+    """A moderator writes a note from the member's moderation page; the member sees it as from the
+    moderators and answers; another moderator finds the answer in the shared staff inbox. The
+    member blocks someone from a conversation and finds them under settings; the owner switches
+    member messages off."""
+    from members.messages import services
+
+    community = make_community(name="Book Nook", slug="books", visibility="secret")
+    old = timezone.now() - timedelta(days=60)
+    owner = Membership.objects.get(community=community, role=Role.OWNER)
+    ada = make_member(community, role=Role.MODERATOR, user=make_user("ada", display_name="Ada"))
+    bea = make_member(community, role=Role.MODERATOR, user=make_user("bea", display_name="Bea"))
+    sam = make_member(community, user=make_user("sam", display_name="Sam"))
+    pip = make_member(community, user=make_user("pip", display_name="Pip"))
+    Membership.objects.filter(pk__in=[ada.pk, bea.pk, sam.pk, pip.pk, owner.pk]).update(joined_at=old)
+    services.conversation_start(
+        sender=pip.user, recipients=[sam.user, ada.user], community=community, body_md="Group: reading list?"
+    )
+
+    a = journey("messages-moderator-note")
+    ap = a.page
+    ap.set_default_timeout(10_000)
+    log_in(ap, "ada")
+    ap.goto("/c/books/mod/members/sam/")
+    ap.get_by_role("link", name="Send a moderator note").click()
+    ap.get_by_role("textbox", name="Note").fill("Hi Sam, please keep spoilers in the spoiler space.")
+    a.snapshot("moderator note form")
+    ap.get_by_role("button", name="Send note").click()
+    expect(ap.get_by_text("keep spoilers")).to_be_visible()
+
+    s = journey("messages-member-note")
+    sp = s.page
+    sp.set_default_timeout(10_000)
+    log_in(sp, "sam")
+    sp.goto("/messages/")
+    sp.get_by_role("link", name="Moderators of Book Nook").click()
+    expect(sp.get_by_role("heading", name="Note from the moderators of Book Nook")).to_be_visible()
+    expect(sp.locator("main")).not_to_contain_text("@ada")
+    sp.get_by_role("textbox", name="Your message").fill("Sorry, will do!")
+    sp.get_by_role("button", name="Send").click()
+    expect(sp.get_by_text("Sorry, will do!")).to_be_visible()
+    s.snapshot("member reads a moderator note")
+    sp.goto("/messages/")
+    sp.get_by_role("link", name="Pip, Ada").click()
+    expect(sp.get_by_text("Group: reading list?")).to_be_visible()
+    s.snapshot("group conversation")
+    sp.goto("/messages/settings/")
+    sp.get_by_label("Nobody (moderators can still send moderator notes)").check()
+    sp.get_by_role("button", name="Save").click()
+    expect(sp.get_by_text("Messaging settings saved.")).to_be_visible()
+    s.snapshot("messaging settings")
+
+    b = journey("messages-staff-inbox")
+    bp = b.page
+    bp.set_default_timeout(10_000)
+    log_in(bp, "bea")
+    bp.goto("/c/books/mod/messages/")
+    bp.get_by_role("link", name="Sam").click()
+    expect(bp.get_by_text("Sorry, will do!")).to_be_visible()
+    expect(bp.get_by_text("keep spoilers")).to_be_visible()
+    b.snapshot("staff conversation")
+
+    o = journey("messages-owner-settings")
+    op = o.page
+    op.set_default_timeout(10_000)
+    log_in(op, owner.user.handle)
+    op.goto("/c/books/settings/messages/")
+    op.get_by_label("Members may message each other").uncheck()
+    op.get_by_role("button", name="Save messaging settings").click()
+    expect(op.get_by_text("Messaging settings saved.")).to_be_visible()
+    o.snapshot("owner messaging settings")
+    assert CommunityMessaging.objects.get(community=community).members_may_message is False
+
+    for j in (a, s, b, o):
+        j.assert_clean()
