@@ -25,9 +25,10 @@ from members.models import (
     Role,
     User,
 )
+from members.messages.models import Conversation, Message
 
 MODELS = [User, EmailAddress, Community, Space, Thread, Post, Membership, MembershipEvent, Invite,
-          InviteRedemption, JoinRequest]  # fmt: skip
+          InviteRedemption, JoinRequest, Conversation, Message]  # fmt: skip
 
 
 def counts() -> dict[str, int]:
@@ -43,6 +44,7 @@ def seeded(db) -> str:
 
 def test_seed_demo_is_idempotent(seeded):
     first = counts()
+    assert first["Conversation"] == 3 and first["Message"] == 5  # communities.demo.messages
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert counts() == first
@@ -164,5 +166,6 @@ def test_default_extension_list_is_the_agreed_contract():
         "communities.demo.discussions",
         "communities.demo.rituals",
         "communities.demo.moderation",
+        "communities.demo.messages",
         "metrics.demo",
     ]

@@ -75,6 +75,7 @@ EXTENSION_MODULES = [
     "communities.demo.discussions",
     "communities.demo.rituals",
     "communities.demo.moderation",
+    "communities.demo.messages",
     "metrics.demo",
 ]
 RANDOM_SEED = 20241121
