@@ -16,6 +16,7 @@ from communities.demo import data as demo_data
 from communities.discussions.models import Post, Thread
 from communities.management.commands import seed_demo
 from communities.models import Community, Space
+from members.messages.models import Conversation, Message
 from members.models import (
     Invite,
     InviteRedemption,
@@ -25,7 +26,6 @@ from members.models import (
     Role,
     User,
 )
-from members.messages.models import Conversation, Message
 
 MODELS = [User, EmailAddress, Community, Space, Thread, Post, Membership, MembershipEvent, Invite,
           InviteRedemption, JoinRequest, Conversation, Message]  # fmt: skip
