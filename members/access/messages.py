@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from communities.models import Community
@@ -257,3 +258,26 @@ def message_report_for_staff(
     if report is None:
         raise Http404
     return report, access
+
+
+def message_notice_still_visible(user: object, *, actor_id: int | None, url: str) -> bool:
+    """May a private-message notification still be emailed (or put in a digest)? Only while the
+    recipient takes part in the conversation (for a moderator note answered by the member: while
+    they are staff of its community), hasn't muted it, and hasn't blocked the sender since."""
+    if not _is_authenticated(user) or not isinstance(user, User) or not user.is_active:
+        return False
+    if actor_id is not None and Block.objects.filter(user_id=user.pk, blocked_user_id=actor_id).exists():
+        return False
+    try:
+        match = resolve(url)
+    except Resolver404:
+        return False
+    conversation_id = int(match.kwargs.get("conversation_id") or 0)
+    if match.url_name == "messages-conversation":
+        return Participant.objects.filter(
+            conversation_id=conversation_id, user_id=user.pk, left_at__isnull=True, muted=False
+        ).exists()
+    if match.url_name == "messages-staff-conversation":
+        conversation = Conversation.objects.filter(pk=conversation_id, kind=ConversationKind.MODNOTE).first()
+        return conversation is not None and is_staff_of(user.pk, conversation.community_id)
+    return False

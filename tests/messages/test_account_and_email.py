@@ -117,3 +117,28 @@ def test_archive_has_no_messages(pm):
         everything = b"".join(zf.read(name) for name in zf.namelist())
     assert b"archive-proof" not in everything and b"modnote-proof" not in everything
     assert pm.alice.user.handle.encode() in everything  # the archive itself was written
+
+
+@pytest.mark.parametrize("change", ["block", "leave", "mute"])
+def test_email_rechecked_at_send_time(pm, change):
+    from members.messages.models import Block
+    from members.notifications.emails import notification_email_send
+
+    conv = services.conversation_start(
+        sender=pm.alice.user,
+        recipients=[pm.bob.user, pm.carol.user],
+        community=pm.community,
+        body_md="hi all",
+    )
+    note = Notification.objects.get(recipient=pm.bob.user, kind="message")
+    if change == "block":
+        Block.objects.create(user=pm.bob.user, blocked_user=pm.alice.user)
+    elif change == "leave":
+        Participant.objects.filter(conversation=conv, user=pm.bob.user).update(left_at="2026-01-01T00:00:00Z")
+    else:
+        Participant.objects.filter(conversation=conv, user=pm.bob.user).update(muted=True)
+    mail.outbox.clear()
+    assert notification_email_send(notification_id=note.pk) == "skipped"
+    assert mail.outbox == []
+    other = Notification.objects.get(recipient=pm.carol.user, kind="message")
+    assert notification_email_send(notification_id=other.pk) == "sent"
