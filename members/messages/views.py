@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from communities.models import Community
+from communities.onboarding.services import onboarding_mark_greeted
 from members import access
 from members.messages import selectors, services
 from members.messages.forms import (
@@ -73,6 +75,14 @@ def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     return redirect("messages-inbox")
 
 
+def _mark_greeted(welcomer: User, newcomer: User, community: Community) -> None:
+    """A welcome message sent from the newcomers page counts as greeting the newcomer."""
+    by = access.active_membership(welcomer, community)
+    target = access.active_membership(newcomer, community)
+    if by is not None and target is not None and access.can_welcome(by):
+        onboarding_mark_greeted(newcomer=target, by=by)
+
+
 def _recipients_and_contexts(user: User, handles: list[str]) -> tuple[list[User], list]:
     recipients = [access.recipient_for_sender(user, h) for h in handles]
     communities = list(access.shared_active_communities([user.pk, *[r.pk for r in recipients]]))
@@ -122,10 +132,15 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
                 for msg in e.messages:
                     form.add_error(None, msg)
             else:
+                if request.POST.get("welcome") == "1" and len(recipients) == 1:
+                    _mark_greeted(_me(request), recipients[0], community)
                 return redirect(conversation)
         status = 429 if isinstance(exc, RateLimited) else 400
         response = render(
-            request, "messages/new.html", {"form": form, "recipients": recipients}, status=status
+            request,
+            "messages/new.html",
+            {"form": form, "recipients": recipients, "welcome": request.POST.get("welcome") == "1"},
+            status=status,
         )
         return _refused(response, exc) if exc else response
     handles = [h for h in request.GET.getlist("to") if h][: services.MAX_PARTICIPANTS - 1]
@@ -139,7 +154,8 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
         if request.GET.get("welcome") == "1" and len(recipients) == 1:
             initial["body"] = services.welcome_text(community=chosen, newcomer=recipients[0])
     form = NewConversationForm(initial=initial, communities=communities)
-    return render(request, "messages/new.html", {"form": form, "recipients": recipients})
+    welcome = request.GET.get("welcome") == "1"
+    return render(request, "messages/new.html", {"form": form, "recipients": recipients, "welcome": welcome})
 
 
 def _conversation_context(request: HttpRequest, conversation: Conversation, participant: Participant) -> dict:

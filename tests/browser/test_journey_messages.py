@@ -57,6 +57,8 @@ def test_messages_journey(journey, make_community, make_member, make_user):
     expect(wp.locator(".pm-message strong", has_text="anything")).to_be_visible()
     conv = Conversation.objects.get()
     assert wp.url.endswith(conv.get_absolute_url())
+    # Sending the welcome counts as greeting on the newcomers page.
+    assert Membership.objects.get(user__handle="nina").onboarding.greeted_by_id == wendy.user_id
     wp.get_by_role("textbox", name="Your message").fill(
         "Also: zucchiniwhisper seeds, cheap, at spam.example!"
     )
