@@ -166,7 +166,11 @@ def _compute_span(
 
 @transaction.atomic
 def cohorts_refresh(*, community_id: int) -> None:
-    """Rewrite the weekly cohort table as of the latest computed day."""
+    """Rewrite the weekly cohort table as of the latest computed day.
+
+    Concurrent range runs of one community would both delete and re-insert (the second insert
+    hitting ``retentioncohort_unique``): the community row is locked first, so they take turns."""
+    list(Community.objects.select_for_update().filter(pk=community_id).values_list("pk", flat=True))
     latest = (
         DailySnapshot.objects.filter(community_id=community_id).order_by("-day").values_list("day", flat=True)
     ).first()
@@ -189,7 +193,7 @@ def metrics_compute_range(
     """Recompute days ``start`` … ``end`` (clamped to creation … the last complete day).
 
     Earlier days that were never computed are computed first (rolling windows and retention
-    read them), and a changed time zone recomputes all history (METRICS.md §1.1).
+    read them), and a changed time zone recomputes all history (docs/metrics.md §1).
     Returns the number of days computed.
     """
     community = Community.objects.get(pk=community_id)

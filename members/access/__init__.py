@@ -11,19 +11,22 @@ Views never check roles inline; they call one of these functions first (see docs
   Never for a secret community: that would confirm it exists.
 
 The policy is one package: ``core`` (communities, threads, posts), ``content`` (spaces, history,
-exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
-``messages`` (private messages, moderator notes, message reports). Callers
+exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications),
+``integrations`` (webhook pages and payloads, feeds) and ``messages`` (private messages,
+moderator notes, message reports). Callers
 import the package (``from members import access``) and never a part.
 """
 
 from __future__ import annotations
 
 from members.access.content import (
+    active_memberships_by_community,
     can_import_community,
     can_manage_rituals,
     can_moderate_thread,
     can_restore_post,
     can_see_post_history,
+    can_still_read_thread,
     can_welcome,
     community_for_ritual_manager,
     community_for_welcomer,
@@ -72,6 +75,17 @@ from members.access.core import (
     visible_posts_q,
     visible_spaces_q,
 )
+from members.access.integrations import (
+    community_for_public_feed,
+    community_for_webhooks,
+    delivery_for_owner,
+    feed_for_token,
+    feed_space,
+    membership_for_feed_link,
+    webhook_for_owner,
+    webhook_may_show_post,
+    webhook_may_show_space,
+)
 from members.access.messages import (
     EDIT_WINDOW,
     accepts_messages_from,
@@ -116,6 +130,7 @@ __all__ = [
     "LoginRequired",
     "accepts_messages_from",
     "active_membership",
+    "active_memberships_by_community",
     "blocked_by_me",
     "can_create_invite",
     "can_edit_message",
@@ -133,6 +148,7 @@ __all__ = [
     "can_see_post_history",
     "can_see_profile",
     "can_see_space",
+    "can_still_read_thread",
     "can_welcome",
     "can_write_in",
     "community_for_dashboard",
@@ -142,16 +158,21 @@ __all__ = [
     "community_for_member",
     "community_for_message_staff",
     "community_for_owner",
+    "community_for_public_feed",
     "community_for_reader",
     "community_for_ritual_manager",
     "community_for_role",
     "community_for_staff",
+    "community_for_webhooks",
     "community_for_welcomer",
     "community_landing",
     "conversation_for_participant",
     "conversation_for_sender",
+    "delivery_for_owner",
     "directory_communities",
     "export_for_owner",
+    "feed_for_token",
+    "feed_space",
     "has_written_to",
     "import_for_requester",
     "invite_for_manager",
@@ -162,6 +183,7 @@ __all__ = [
     "join_request_for_staff",
     "member_for_modnote",
     "member_for_staff",
+    "membership_for_feed_link",
     "membership_for_owner",
     "message_for_author",
     "message_for_reporter",
@@ -190,6 +212,9 @@ __all__ = [
     "thread_for_staff",
     "visible_posts_q",
     "visible_spaces_q",
+    "webhook_for_owner",
+    "webhook_may_show_post",
+    "webhook_may_show_space",
     "who_may_message_of",
     "word_filter_for_staff",
 ]

@@ -111,6 +111,9 @@ class NotificationEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last claimed the row (pending/retrying -> sending) or the stuck-work sweep
+    # last re-queued it: "sending" long after this means the worker died mid-send.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     digest = models.ForeignKey(
         "members.DigestRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )
