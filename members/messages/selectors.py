@@ -221,6 +221,18 @@ class StaffNoteRow:
     member: User | None
 
 
+def existing_direct(user: User, other: User) -> Conversation | None:
+    """The latest one-to-one conversation both still take part in (to continue it)."""
+    mine = Participant.objects.filter(user_id=user.pk, left_at__isnull=True).values("conversation_id")
+    theirs = Participant.objects.filter(user_id=other.pk, left_at__isnull=True).values("conversation_id")
+    return (
+        Conversation.objects.filter(kind=ConversationKind.DIRECT, pk__in=mine)
+        .filter(pk__in=theirs)
+        .order_by("-last_message_at", "-pk")
+        .first()
+    )
+
+
 def blocked_person(user: User, handle: str) -> User:
     """Someone ``user`` blocked, by handle (404 otherwise)."""
     block = (

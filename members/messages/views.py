@@ -155,7 +155,12 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
             initial["body"] = services.welcome_text(community=chosen, newcomer=recipients[0])
     form = NewConversationForm(initial=initial, communities=communities)
     welcome = request.GET.get("welcome") == "1"
-    return render(request, "messages/new.html", {"form": form, "recipients": recipients, "welcome": welcome})
+    existing = selectors.existing_direct(_me(request), recipients[0]) if len(recipients) == 1 else None
+    return render(
+        request,
+        "messages/new.html",
+        {"form": form, "recipients": recipients, "welcome": welcome, "existing": existing},
+    )
 
 
 def _conversation_context(request: HttpRequest, conversation: Conversation, participant: Participant) -> dict:

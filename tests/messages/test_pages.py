@@ -267,3 +267,14 @@ def test_inbox_excerpt_is_plain_text_escaped_once(client, pm):
     inbox = client.get(reverse("messages-inbox")).content.decode()
     assert "Salt &amp; pepper &lt;b&gt;x&lt;/b&gt;" in inbox
     assert "&amp;amp;" not in inbox
+
+
+def test_new_message_page_offers_the_existing_conversation(client, pm):
+    conv = services.conversation_start(
+        sender=pm.alice.user, recipients=[pm.bob.user], community=pm.community, body_md="earlier"
+    )
+    client.force_login(pm.bob.user)
+    body = client.get(reverse("messages-new") + f"?to={pm.alice.user.handle}").content.decode()
+    assert "You already have a conversation" in body and conv.get_absolute_url() in body
+    body = client.get(reverse("messages-new") + f"?to={pm.carol.user.handle}").content.decode()
+    assert "You already have a conversation" not in body
