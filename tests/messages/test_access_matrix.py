@@ -8,7 +8,14 @@ import pytest
 from django.urls import reverse
 
 from members.messages import services
-from members.messages.models import Block, Conversation, Message, MessageReport, Participant
+from members.messages.models import (
+    Block,
+    CommunityMessaging,
+    Conversation,
+    Message,
+    MessageReport,
+    Participant,
+)
 from members.models import Membership, Role
 from tests.messages.conftest import age
 
@@ -34,6 +41,7 @@ def world(pm, make_member):
         reporter=pm.bob.user, message=alice_msg, community_id=pm.community.pk, reason="harassment"
     )
     pm.direct, pm.group, pm.note, pm.report = direct, group, note, report
+    pm.erin = age(make_member(pm.community), 60)  # someone to block
     pm.alice_msg, pm.bob_msg = alice_msg, reply
     return pm
 
@@ -71,19 +79,29 @@ def urls(w) -> dict[str, tuple[str, str, dict]]:
             reverse("messages-report-resolve", args=[c, w.report.pk]),
             {"action": "dismiss"},
         ),
+        "inbox": ("get", reverse("messages-inbox"), {}),
+        "mark-all-read": ("post", reverse("messages-mark-all-read"), {}),
+        "settings": ("get", reverse("messages-settings"), {}),
+        "settings-post": ("post", reverse("messages-settings"), {"who_may_message": "everyone"}),
         "community-settings": ("get", reverse("messages-community-settings", args=[c]), {}),
         "community-settings-post": (
             "post",
             reverse("messages-community-settings", args=[c]),
             {"members_may_message": "", "newcomer_days": "3", "newcomer_daily_cap": "5", "daily_cap": "20"},
         ),
+        # Last: it changes what the actor sees of erin.
+        "block-erin": ("post", reverse("messages-block", args=[w.erin.user.handle]), {"block": "1"}),
     }
 
 
+# Every signed-in person has an inbox and settings of their own.
+OWN = {"inbox", "mark-all-read", "settings", "settings-post"}
+
 # Who -> URLs they may use (everything else of the table must be 404).
 ALLOWED = {
-    # bob: participant of the direct conversation and the group, member of the moderator note
-    "participant": {
+    # bob: in the direct conversation and the group, the member of the moderator note
+    "participant": OWN
+    | {
         "conversation",
         "send",
         "poll",
@@ -96,19 +114,27 @@ ALLOWED = {
         "report-alice",
         "report-alice-post",
         "new-to-alice",
+        "block-erin",
     },
-    # carol: same community, not in the direct conversation
-    "non_participant": {"leave-group", "new-to-alice"},
+    # carol: same community, not in the direct conversation (in the group)
+    "non_participant": OWN | {"leave-group", "new-to-alice", "block-erin"},
+    # alice, blocked by bob: keeps her copy of the conversation but can't write in it or reach him
+    "blocked": OWN | {"conversation", "poll", "read", "mute", "leave-group", "block-erin"},
+    # carol, banned from the only community she shares: her copy of the group stays hers to leave
+    "banned": OWN | {"leave-group"},
     # a moderator of the community who is not in the conversation: staff pages, never the DM
-    "staff_here": {
+    "staff_here": OWN
+    | {
         "staff-inbox",
         "modnote-new",
         "staff-conversation",
         "staff-conversation-post",
         "report-resolve",
         "new-to-alice",
+        "block-erin",
     },
-    "owner": {
+    "owner": OWN
+    | {
         "staff-inbox",
         "modnote-new",
         "staff-conversation",
@@ -117,9 +143,10 @@ ALLOWED = {
         "community-settings",
         "community-settings-post",
         "new-to-alice",
+        "block-erin",
     },
-    "staff_elsewhere": set(),
-    "outsider": set(),
+    "staff_elsewhere": OWN,
+    "outsider": OWN,
 }
 
 STATE_CHANGING = {
@@ -137,9 +164,15 @@ STATE_CHANGING = {
 
 
 def actor(w, who: str):
+    if who == "blocked":
+        Block.objects.create(user=w.bob.user, blocked_user=w.alice.user)
+    if who == "banned":
+        Membership.objects.filter(pk=w.carol.pk).update(status="banned")
     return {
         "participant": w.bob.user,
         "non_participant": w.carol.user,
+        "blocked": w.alice.user,
+        "banned": w.carol.user,
         "staff_here": w.mod.user,
         "owner": w.owner.user,
         "staff_elsewhere": w.other_mod.user,
@@ -154,6 +187,8 @@ def snapshot() -> tuple:
         list(Participant.objects.order_by("pk").values_list("left_at", "muted")),
         MessageReport.objects.count(),
         MessageReport.objects.filter(resolved_at__isnull=False).count(),
+        Block.objects.count(),
+        list(CommunityMessaging.objects.values_list("members_may_message", flat=True)),
     )
 
 
@@ -184,7 +219,8 @@ def test_missing_ids_look_the_same(client, world):
 def test_anonymous(client, world):
     for name, (method, url, data) in urls(world).items():
         response = getattr(client, method)(url, data)
-        if name == "new-to-alice":  # no object in the URL: log in first
+        if name in {"new-to-alice", "inbox", "mark-all-read", "settings", "settings-post", "block-erin"}:
+            # No object of anyone's in the URL: log in first.
             assert response.status_code == 302 and "/accounts/login/" in response["Location"]
             continue
         assert response.status_code == 404, (name, response.status_code)
