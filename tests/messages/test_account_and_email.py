@@ -142,3 +142,26 @@ def test_email_rechecked_at_send_time(pm, change):
     assert mail.outbox == []
     other = Notification.objects.get(recipient=pm.carol.user, kind="message")
     assert notification_email_send(notification_id=other.pk) == "sent"
+
+
+def test_digest_lists_the_message_without_its_text(pm):
+    from datetime import timedelta
+
+    from django.test import TestCase
+    from django.utils import timezone
+
+    from members.notifications.digests import digest_send
+
+    NotificationPreference.objects.create(user=pm.bob.user, kind="message", delivery=EmailDelivery.DIGEST)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.conversation_start(
+            sender=pm.alice.user, recipients=[pm.bob.user], community=pm.community, body_md="secret-ish words"
+        )
+    mail.outbox.clear()
+    status = digest_send(
+        user_id=pm.bob.user_id, period_key="W2099-01", now=timezone.now() + timedelta(minutes=5)
+    )
+    assert status == "sent", status
+    body = mail.outbox[0].body
+    assert f"@{pm.alice.user.handle} sent you a private message" in body
+    assert "secret-ish" not in body
