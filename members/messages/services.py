@@ -343,6 +343,13 @@ def conversation_mark_read(*, participant: Participant, at: datetime | None = No
     ).update(read_at=now)
 
 
+def inbox_mark_all_read(*, user: User, at: datetime | None = None) -> None:
+    """Every conversation of the user read up to now, and their message notifications too."""
+    now = at or timezone.now()
+    Participant.objects.filter(user=user, left_at__isnull=True).update(last_read_at=now)
+    Notification.objects.filter(recipient=user, kind=MESSAGE_KIND, read_at__isnull=True).update(read_at=now)
+
+
 def conversation_set_muted(*, participant: Participant, muted: bool) -> None:
     Participant.objects.filter(pk=participant.pk).update(muted=muted)
     participant.muted = muted

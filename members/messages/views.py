@@ -69,8 +69,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     access.require_login(request.user)
-    for participant in _me(request).conversation_participations.filter(left_at__isnull=True)[:500]:
-        services.conversation_mark_read(participant=participant)
+    services.inbox_mark_all_read(user=_me(request))
     flash.success(request, "All conversations marked read.")
     return redirect("messages-inbox")
 

@@ -278,3 +278,18 @@ def test_new_message_page_offers_the_existing_conversation(client, pm):
     assert "You already have a conversation" in body and conv.get_absolute_url() in body
     body = client.get(reverse("messages-new") + f"?to={pm.carol.user.handle}").content.decode()
     assert "You already have a conversation" not in body
+
+
+def test_mark_all_read(client, pm, django_assert_max_num_queries):
+    from members.messages.selectors import unread_conversation_count
+
+    for sender in (pm.alice, pm.carol):
+        services.conversation_start(
+            sender=sender.user, recipients=[pm.bob.user], community=pm.community, body_md="hi"
+        )
+    assert unread_conversation_count(pm.bob.user) == 2
+    client.force_login(pm.bob.user)
+    client.get(reverse("messages-inbox"))
+    with django_assert_max_num_queries(6):
+        assert client.post(reverse("messages-mark-all-read")).status_code == 302
+    assert unread_conversation_count(pm.bob.user) == 0
