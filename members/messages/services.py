@@ -330,6 +330,7 @@ def message_delete(*, message: Message) -> Message:
 # --- Reading, muting, leaving, blocking, settings ----------------------------------------------------
 
 
+@transaction.atomic
 def conversation_mark_read(*, participant: Participant, at: datetime | None = None) -> None:
     """Mark everything up to now read, and the notifications about this conversation too."""
     now = at or timezone.now()
@@ -343,6 +344,7 @@ def conversation_mark_read(*, participant: Participant, at: datetime | None = No
     ).update(read_at=now)
 
 
+@transaction.atomic
 def inbox_mark_all_read(*, user: User, at: datetime | None = None) -> None:
     """Every conversation of the user read up to now, and their message notifications too."""
     now = at or timezone.now()
@@ -350,6 +352,7 @@ def inbox_mark_all_read(*, user: User, at: datetime | None = None) -> None:
     Notification.objects.filter(recipient=user, kind=MESSAGE_KIND, read_at__isnull=True).update(read_at=now)
 
 
+@transaction.atomic
 def conversation_set_muted(*, participant: Participant, muted: bool) -> None:
     Participant.objects.filter(pk=participant.pk).update(muted=muted)
     participant.muted = muted
