@@ -330,9 +330,10 @@ def message_delete(*, message: Message) -> Message:
 # --- Reading, muting, leaving, blocking, settings ----------------------------------------------------
 
 
-@transaction.atomic
 def conversation_mark_read(*, participant: Participant, at: datetime | None = None) -> None:
-    """Mark everything up to now read, and the notifications about this conversation too."""
+    """Mark everything up to now read, and the notifications about this conversation too.
+    (Two idempotent updates of the reader's own rows; no transaction needed, and pages that
+    read a conversation stay within their query budget.)"""
     now = at or timezone.now()
     Participant.objects.filter(pk=participant.pk).update(last_read_at=now)
     participant.last_read_at = now

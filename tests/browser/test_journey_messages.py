@@ -24,7 +24,7 @@ def log_in(page, handle: str) -> None:
     page.locator("input[name=login]").fill(handle)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("main form button[type=submit]").last.click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.locator(".account-menu summary")).to_be_visible()
 
 
 def test_messages_journey(journey, make_community, make_member, make_user):
@@ -118,7 +118,7 @@ def test_messages_journey(journey, make_community, make_member, make_user):
     log_in(mp, "mo")
     mp.goto("/c/garden/mod/")
     item = mp.locator("li.queue-message")
-    expect(item.get_by_text("zucchiniwhisper seeds")).to_be_visible()
+    expect(item.get_by_text("zucchiniwhisper seeds")).to_be_visible(timeout=15_000)
     expect(item.get_by_text("about tomatoes")).to_be_visible()
     expect(item).not_to_contain_text("Happy to be here")  # never the whole conversation
     m.snapshot("review queue with a reported message")
