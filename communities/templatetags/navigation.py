@@ -105,10 +105,12 @@ TABS: list[NavItem] = [
 ]
 
 MORE: list[NavItem] = [
+    NavItem("highlights", "Highlights", "highlights", _reader, ("highlights",)),
     NavItem("welcome", "Start here", "welcome", _member, ("welcome",)),
     NavItem("invites", "Invite people", "invites", _member, ("invites", "invite-detail")),
     NavItem("search", "Search", "community-search", _reader, ("community-search",)),
     NavItem("spaces", "Spaces", "space-list", _reader, ("space-list", "space-new", "space-edit")),
+    NavItem("tags", "Tags", "tag-list", _reader, ("tag-list", "tag-edit")),
     NavItem("transparency", "Transparency log", "transparency-log", _transparency, ("transparency-log",)),
 ]
 
@@ -127,6 +129,7 @@ MANAGE: list[NavItem] = [
     NavItem("newcomers", "Newcomers", "newcomers", _welcomer, ("newcomers",)),
     NavItem("sanctions", "Sanctions", "mod-members", _staff, ("mod-members", "mod-member")),
     NavItem("filters", "Word filter", "mod-word-filters", _staff, ("mod-word-filters",)),
+    NavItem("needs-reply", "Needs a reply", "needs-reply", _staff, ("needs-reply",)),
     NavItem("log", "Audit log", "mod-log", _staff, ("mod-log",)),
     NavItem(
         "dashboard",

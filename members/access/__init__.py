@@ -14,6 +14,8 @@ The policy is one package: ``core`` (communities, threads, posts), ``content`` (
 exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
 ``events`` (events, RSVPs, AMA questions, calendar feeds). Callers
 ``integrations`` (webhook pages and payloads, feeds). Callers
+``integrations`` (webhook pages and payloads, feeds), ``polls`` (seeing, voting, adding, closing,
+voters pages), ``tags`` (the tag list, a thread's tags) and ``highlights`` (featuring posts). Callers
 import the package (``from members import access``) and never a part.
 """
 
@@ -87,8 +89,13 @@ from members.access.events import (
     member_of,
     member_visible_events_q,
     question_for_member,
+    roles_at_least,
     visible_events_q,
     visible_spaces_q_for_role,
+)
+from members.access.highlights import (
+    can_feature_post,
+    post_for_featurer,
 )
 from members.access.integrations import (
     community_for_public_feed,
@@ -114,6 +121,22 @@ from members.access.people import (
     person_for_viewer,
     shared_community_ids,
 )
+from members.access.polls import (
+    can_add_poll,
+    can_close_poll,
+    poll_for_closer,
+    poll_for_reader,
+    poll_for_voter,
+    poll_for_voters_page,
+    thread_for_poll_author,
+)
+from members.access.tags import (
+    can_manage_tags,
+    can_tag_thread,
+    community_for_tag_manager,
+    tag_for_manager,
+    thread_for_tagger,
+)
 
 __all__ = [
     "STANDING_NOTICE_KINDS",
@@ -121,14 +144,18 @@ __all__ = [
     "LoginRequired",
     "active_membership",
     "active_memberships_by_community",
+    "can_add_poll",
     "can_answer_questions",
+    "can_close_poll",
     "can_create_event",
     "can_create_invite",
     "can_edit_post",
+    "can_feature_post",
     "can_import_community",
     "can_manage_community",
     "can_manage_event",
     "can_manage_rituals",
+    "can_manage_tags",
     "can_moderate_member",
     "can_moderate_post",
     "can_moderate_thread",
@@ -140,6 +167,7 @@ __all__ = [
     "can_see_profile",
     "can_see_space",
     "can_still_read_thread",
+    "can_tag_thread",
     "can_welcome",
     "community_for_dashboard",
     "community_for_event_creator",
@@ -153,6 +181,7 @@ __all__ = [
     "community_for_ritual_manager",
     "community_for_role",
     "community_for_staff",
+    "community_for_tag_manager",
     "community_for_webhooks",
     "community_for_welcomer",
     "community_landing",
@@ -177,6 +206,11 @@ __all__ = [
     "membership_for_owner",
     "notification_still_visible",
     "person_for_viewer",
+    "poll_for_closer",
+    "poll_for_reader",
+    "poll_for_voter",
+    "poll_for_voters_page",
+    "post_for_featurer",
     "post_for_member",
     "post_for_reader",
     "post_for_staff",
@@ -187,12 +221,16 @@ __all__ = [
     "ritual_for_manager",
     "ritual_for_reader",
     "role_at_least",
+    "roles_at_least",
     "shared_community_ids",
     "space_for_reader",
     "space_for_staff",
+    "tag_for_manager",
     "thread_for_member",
+    "thread_for_poll_author",
     "thread_for_reader",
     "thread_for_staff",
+    "thread_for_tagger",
     "visible_events_q",
     "visible_posts_q",
     "visible_spaces_q",

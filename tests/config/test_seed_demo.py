@@ -165,5 +165,6 @@ def test_default_extension_list_is_the_agreed_contract():
         "communities.demo.rituals",
         "communities.demo.events",
         "communities.demo.moderation",
+        "communities.demo.polls",
         "metrics.demo",
     ]

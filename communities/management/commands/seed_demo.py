@@ -77,6 +77,7 @@ EXTENSION_MODULES = [
     "communities.demo.rituals",
     "communities.demo.events",
     "communities.demo.moderation",
+    "communities.demo.polls",
     "metrics.demo",
 ]
 RANDOM_SEED = 20241121
