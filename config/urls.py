@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("members.urls")),
+    path("", include("members.tokens.urls")),
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),
     path("", include("communities.ritual_urls")),  # rituals and onboarding

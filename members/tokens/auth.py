@@ -178,8 +178,10 @@ API_AUTH = [TokenAuth(), SessionAuth(), anonymous]
 def require(request: HttpRequest, scope: str, *, login: bool = False) -> Caller:
     """The caller, if it has ``scope`` (403 otherwise); ``login``: anonymous callers get 401."""
     caller = _caller(request)
-    if login and not caller.is_authenticated:
-        raise access.LoginRequired
+    if not caller.is_authenticated:
+        if login:
+            raise access.LoginRequired
+        return caller  # the access policy answers anonymous visitors (404 for a secret community)
     if not caller.has_scope(scope):
         raise MissingScope(f"This token does not have the “{scope}” scope.")
     return caller
@@ -205,6 +207,8 @@ def community(
     if restricted is not None and restricted.slug != slug:
         raise Http404
     result = check(caller.user, slug, *args)
+    if not caller.has_scope(scope):  # anonymous: only reads get past the policy
+        raise access.LoginRequired
     acc = (
         result
         if isinstance(result, CommunityAccess)

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import Community
-from members.models import User
+from members.models import Membership, MembershipStatus, User
 from members.tokens.models import ApiToken, IdempotentRequest, TokenScope
 
 SECRET_PREFIX = "hearth_pat_"  # noqa: S105 (the public prefix of every token)
@@ -61,6 +61,13 @@ def token_create(
     if len(name) > 80:
         raise ValidationError("Token names are limited to 80 characters.")
     chosen = _validate_scopes(scopes)
+    if (
+        community is not None
+        and not Membership.objects.filter(
+            user=user, community=community, status=MembershipStatus.ACTIVE
+        ).exists()
+    ):
+        raise ValidationError("Choose one of your communities.")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError("The expiry date must be in the future.")
     User.objects.select_for_update().filter(pk=user.pk).first()  # one creation at a time per person
