@@ -36,8 +36,9 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from communities.discussions.models import Post, Reaction, Thread, ThreadReadState  # noqa: E402
 from communities.markdown import render_markdown  # noqa: E402
-from communities.models import Community, Post, Reaction, Space, Thread, ThreadReadState  # noqa: E402
+from communities.models import Community, Space  # noqa: E402
 from members.models import Membership, Role, User  # noqa: E402
 
 SLUG = "bench-discussions"

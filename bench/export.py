@@ -29,8 +29,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench.seed_export import seed_big_community  # noqa: E402
-from communities.archive import import_archive, open_archive, validate_archive, write_archive  # noqa: E402
-from communities.models import Community, Post  # noqa: E402
+from communities.discussions.models import Post  # noqa: E402
+from communities.models import Community  # noqa: E402
+from communities.portability.load import import_archive  # noqa: E402
+from communities.portability.validate import open_archive, validate_archive  # noqa: E402
+from communities.portability.writer import write_archive  # noqa: E402
 
 
 def measure(fn, *, memory: bool):

@@ -218,7 +218,7 @@ def main() -> int:
         {k: v for k, v in env.items() if k not in os.environ or k.startswith(("DJANGO", "HEARTH"))}
     )
     django.setup()
-    from communities.models import Post, Thread
+    from communities.discussions.models import Post, Thread
 
     thread_urls = [
         t.get_absolute_url()

@@ -31,7 +31,8 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from communities.models import Community, Post, Reaction, Space, Thread  # noqa: E402
+from communities.discussions.models import Post, Reaction, Thread  # noqa: E402
+from communities.models import Community, Space  # noqa: E402
 from members.models import Invite, Membership, MembershipEvent, User  # noqa: E402
 from metrics import services  # noqa: E402
 from metrics.models import DailySnapshot, Visit  # noqa: E402

@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from communities.models import Community, Post, Reaction, Space, Thread
+from communities.discussions.models import Post, Reaction, Thread
+from communities.models import Community, Space
 from communities.services import community_create
 from members.models import Membership, MembershipEvent, Role, User
 

@@ -13,6 +13,7 @@ from functools import partial
 import bleach
 import markdown
 from bleach.linkifier import LinkifyFilter
+from django.core.exceptions import ValidationError
 from markdown.extensions import Extension
 
 MAX_SOURCE_CHARS = 32_000
@@ -183,3 +184,14 @@ def mentioned_handles(source: str) -> set[str]:
     without_fences = re.sub(r"```.*?```", "", source, flags=re.S)
     without_code = re.sub(r"`[^`]*`", "", without_fences)
     return {m.group(1).lower() for m in _MENTION.finditer(without_code)}
+
+
+MENTION_URL = "/u/{handle}/"
+
+
+def render_user_markdown(source: str) -> str:
+    """Render member-written Markdown (posts, guidelines, welcome messages) with @mention links."""
+    try:
+        return render_markdown(source, mention_url=MENTION_URL)
+    except MarkdownTooComplex as exc:
+        raise ValidationError(str(exc)) from exc

@@ -45,7 +45,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Task modules not named tasks.py (autodiscovery only finds <app>.tasks), and config's own
 # tasks (config is not a Django app, so autodiscovery does not see it).
-app.conf.imports = ("communities.ritual_tasks", "config.tasks")
+app.conf.imports = (
+    "communities.discussions.tasks",
+    "communities.onboarding.tasks",
+    "communities.portability.tasks",
+    "communities.rituals.tasks",
+    "members.notifications.tasks",
+    "config.tasks",
+)
 
 # Beat schedule: apps register nothing themselves; each entry is listed here.
 app.conf.beat_schedule = {

@@ -212,8 +212,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
-    "login": "members.account_forms.HearthLoginForm",
-    "signup": "members.account_forms.HearthSignupForm",
+    "login": "members.account.forms.HearthLoginForm",
+    "signup": "members.account.forms.HearthSignupForm",
 }
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "handle"
 ACCOUNT_LOGIN_METHODS = {"email", "username"}

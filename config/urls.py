@@ -4,13 +4,13 @@ from django.urls import include, path
 
 from config import views
 from config.api import api
-from members.views import login as login_views
+from members.account import views as account_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # allauth's login view, answering its failed-login limit with 429 + Retry-After.
-    path("accounts/login/", login_views.login, name="account_login"),
+    path("accounts/login/", account_views.hearth_login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
@@ -18,7 +18,6 @@ urlpatterns = [
     path("", include("members.tokens.urls")),
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),
-    path("", include("communities.ritual_urls")),  # rituals and onboarding
     path("", include("communities.urls")),
 ]
 

@@ -3,17 +3,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from members.models import (
-    DigestRun,
-    Invite,
-    JoinRequest,
-    Membership,
-    MembershipEvent,
-    MutedMember,
-    NotificationEmail,
-    Profile,
-    User,
-)
+from members.models import Invite, JoinRequest, Membership, MembershipEvent, User
+from members.notifications.models import DigestRun, NotificationEmail
+from members.profiles.models import MutedMember, Profile
 
 
 @admin.register(User)

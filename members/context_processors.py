@@ -10,8 +10,8 @@ def site(request: HttpRequest) -> dict:
     unread = 0
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from communities.selectors import visible_notifications_q
-        from members.models import Notification
+        from members.notifications.models import Notification
+        from members.notifications.selectors import visible_notifications_q
 
         unread = (
             Notification.objects.filter(recipient=user, read_at__isnull=True)

@@ -43,7 +43,7 @@ class LastSeenMiddleware:
         if settings.HEARTH_TRACK_LAST_SEEN and user is not None and user.is_authenticated:
             from django.core.cache import cache
 
-            from members.services_profile import last_seen_touch
+            from members.profiles.services import last_seen_touch
 
             key = f"members:last-seen:{user.pk}"
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -286,49 +286,6 @@ class JoinRequest(models.Model):
         indexes = [models.Index(fields=["community", "status", "created_at"])]
 
 
-class Notification(models.Model):
-    """An in-app notification; email delivery hangs off these rows."""
-
-    class Kind(models.TextChoices):
-        REPLY = "reply", "Reply to a followed thread"
-        MENTION = "mention", "Mention"
-        QUOTE = "quote", "Quote"
-        JOIN_APPROVED = "join_approved", "Join request approved"
-        JOIN_REJECTED = "join_rejected", "Join request rejected"
-        JOIN_REQUEST = "join_request", "New join request"
-        NEW_MEMBER = "new_member", "New member"
-        WELCOME = "welcome", "Welcome"
-        MODERATION = "moderation", "Moderation notice"
-        RITUAL = "ritual", "Ritual"
-        EXPORT_READY = "export_ready", "Export ready"
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    community = models.ForeignKey(
-        "communities.Community", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    thread = models.ForeignKey(
-        "communities.Thread", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    post = models.ForeignKey(
-        "communities.Post", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    # Plain text (escaped on display, never rendered as HTML).
-    text = models.CharField(max_length=300)
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
-
-
 class AccountClaim(models.Model):
     """A one-time link that lets a person take over a placeholder account made by an import.
 
@@ -350,197 +307,6 @@ class AccountClaim(models.Model):
         return reverse("account-claim", args=[self.token])
 
 
-# --- Profiles, privacy, email preferences ------------------------------------------------------
-
-
-class FieldVisibility(models.TextChoices):
-    MEMBERS = "members", "Members of my communities"
-    NOBODY = "nobody", "Nobody"
-
-
-class DigestFrequency(models.TextChoices):
-    OFF = "off", "Off"
-    DAILY = "daily", "Daily"
-    WEEKLY = "weekly", "Weekly"
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
-
-
-class Profile(models.Model):
-    """What a person tells others about themselves, who may see it, and how we email them.
-
-    One row per user, created with the user (``members.signals``) and lazily by
-    ``services_profile.profile_for`` for rows made without the signal (bulk loads).
-    """
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    # A 256x256 PNG made by services_profile.profile_set_avatar (never the uploaded file itself).
-    avatar = models.ImageField(upload_to="avatars/", blank=True)
-    bio = models.TextField(blank=True, max_length=1000)  # plain text, escaped on display
-    links = models.JSONField(default=list, blank=True)  # up to 4 http(s) URLs
-    language = models.CharField(max_length=12, default="en")
-
-    # Who sees each field (the person always sees their own).
-    avatar_visibility = models.CharField(
-        max_length=8, choices=FieldVisibility.choices, default=FieldVisibility.MEMBERS
-    )
-    bio_visibility = models.CharField(
-        max_length=8, choices=FieldVisibility.choices, default=FieldVisibility.MEMBERS
-    )
-    links_visibility = models.CharField(
-        max_length=8, choices=FieldVisibility.choices, default=FieldVisibility.MEMBERS
-    )
-    time_zone_visibility = models.CharField(
-        max_length=8, choices=FieldVisibility.choices, default=FieldVisibility.NOBODY
-    )
-    # "Nobody" hides the online / last-seen status everywhere.
-    last_seen_visibility = models.CharField(
-        max_length=8, choices=FieldVisibility.choices, default=FieldVisibility.MEMBERS
-    )
-    # Read by the community export: an owner's member export includes this person's email only
-    # when they opted in here. Default off.
-    share_email_in_exports = models.BooleanField(default=False)
-
-    # Updated at most every few minutes by members.middleware.LastSeenMiddleware.
-    last_seen_at = models.DateTimeField(null=True, blank=True)
-
-    # Digest emails, sent at ``digest_hour`` in the user's own time zone (User.time_zone).
-    digest_frequency = models.CharField(
-        max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.WEEKLY
-    )
-    digest_hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
-    digest_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)
-    digest_skip_if_active = models.BooleanField(
-        default=False, help_text="Skip the digest when I have visited since the last one."
-    )
-
-    def __str__(self) -> str:
-        return f"profile of {self.user_id}"
-
-
-class EmailDelivery(models.TextChoices):
-    IMMEDIATELY = "immediately", "Immediately"
-    DIGEST = "digest", "In the digest"
-    NEVER = "never", "Never"
-
-
-# What each kind does for someone who never chose (the preferences page shows these).
-DEFAULT_EMAIL_DELIVERY: dict[str, str] = {
-    Notification.Kind.REPLY: EmailDelivery.IMMEDIATELY,
-    Notification.Kind.MENTION: EmailDelivery.IMMEDIATELY,
-    Notification.Kind.QUOTE: EmailDelivery.IMMEDIATELY,
-    Notification.Kind.JOIN_APPROVED: EmailDelivery.IMMEDIATELY,
-    Notification.Kind.JOIN_REJECTED: EmailDelivery.IMMEDIATELY,
-    Notification.Kind.JOIN_REQUEST: EmailDelivery.DIGEST,
-    Notification.Kind.NEW_MEMBER: EmailDelivery.DIGEST,
-    Notification.Kind.WELCOME: EmailDelivery.NEVER,
-    Notification.Kind.MODERATION: EmailDelivery.IMMEDIATELY,
-    Notification.Kind.RITUAL: EmailDelivery.DIGEST,
-    Notification.Kind.EXPORT_READY: EmailDelivery.IMMEDIATELY,
-}
-
-
-class NotificationPreference(models.Model):
-    """A person's choice for one notification kind (absent: DEFAULT_EMAIL_DELIVERY)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
-    )
-    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
-    delivery = models.CharField(max_length=12, choices=EmailDelivery.choices)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "kind"], name="notificationpreference_user_kind_unique")
-        ]
-
-
-class MutedMember(models.Model):
-    """``user`` does not want to see ``muted_user``'s posts nor hear about their mentions/replies."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
-    muted_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "muted_user"], name="mutedmember_unique"),
-            models.CheckConstraint(
-                condition=~models.Q(user=models.F("muted_user")), name="mutedmember_not_self"
-            ),
-        ]
-
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"  # claimed by a worker
-    RETRYING = "retrying", "Waiting to retry"  # a transient failure; the task retries
-    SENT = "sent", "Sent"
-    DIGEST = "digest", "Waiting for the digest"
-    IN_DIGEST = "in_digest", "Included in a digest"
-    SKIPPED = "skipped", "Not sent"  # preference, access lost, undeliverable, muted
-    FAILED = "failed", "Failed"  # a permanent failure
-
-
-class NotificationEmail(models.Model):
-    """Email delivery state of one notification. Unique per notification (= per recipient and
-    event), claimed before sending, so a retried or duplicated task never sends twice."""
-
-    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="email")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    reason = models.CharField(max_length=200, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    digest = models.ForeignKey(
-        "members.DigestRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
-    )
-
-    class Meta:
-        indexes = [models.Index(fields=["recipient", "status"])]
-
-
-class DigestStatus(models.TextChoices):
-    SENDING = "sending", "Sending"
-    RETRYING = "retrying", "Waiting to retry"
-    SENT = "sent", "Sent"
-    EMPTY = "empty", "Nothing to send"
-    SKIPPED = "skipped", "Skipped"  # active since the last digest, or email undeliverable
-    FAILED = "failed", "Failed"
-
-
-class DigestRun(models.Model):
-    """One digest per member per period (``period_key`` is ``D2026-11-21`` or ``W2026-47``),
-    created (claimed) before anything is sent: a repeated or retried run never sends twice."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_runs")
-    period_key = models.CharField(max_length=12)
-    status = models.CharField(max_length=10, choices=DigestStatus.choices, default=DigestStatus.SENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    # The digest covers content created in (covered_from, covered_until].
-    covered_from = models.DateTimeField()
-    covered_until = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    thread_count = models.PositiveIntegerField(default=0)
-    reply_count = models.PositiveIntegerField(default=0)
-    notification_count = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "period_key"], name="digestrun_user_period_unique")
-        ]
-        indexes = [models.Index(fields=["user", "-covered_until"])]
 class DeferredTask(models.Model):
     """A Celery task call that could not reach the broker; re-sent by a periodic sweep."""
 
@@ -553,3 +319,9 @@ class DeferredTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} (deferred {self.created_at:%Y-%m-%d %H:%M})"
+
+
+# The rooms' models (members.notifications, members.profiles) are registered with this app by
+# importing them here; they keep the app label "members".
+from members.notifications import models as _notification_models  # noqa: E402, F401
+from members.profiles import models as _profile_models  # noqa: E402, F401

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community, JoinPolicy
+from config.jobs import enqueue_on_commit
 from members.models import (
     STAFF_ROLES,
     Invite,
@@ -23,10 +24,11 @@ from members.models import (
     MembershipEvent,
     MembershipEventKind,
     MembershipStatus,
-    Notification,
     Role,
     User,
 )
+from members.notifications.models import Notification
+from members.notifications.services import notification_create
 
 
 class MembershipError(Exception):
@@ -92,10 +94,7 @@ def _welcome_on_commit(membership: Membership) -> None:
     """Onboarding (welcome + welcomers notified) runs after the join commits, as a task."""
     if membership.role in (Role.OWNER, Role.MODERATOR):
         return
-    from communities.ritual_tasks import enqueue_welcome  # communities imports this module
-
-    membership_id = membership.pk
-    transaction.on_commit(lambda: enqueue_welcome(membership_id))
+    enqueue_on_commit("communities.welcome_newcomer", membership.pk)
 
 
 @transaction.atomic
@@ -163,56 +162,6 @@ def membership_set_role(
         actor=actor,
     )
     return membership
-
-
-def notification_create(
-    *,
-    recipient_id: int,
-    kind: str,
-    text: str,
-    url: str = "",
-    community_id: int | None = None,
-    actor_id: int | None = None,
-    thread_id: int | None = None,
-    post_id: int | None = None,
-    send_email: bool = True,
-) -> Notification:
-    """Create an in-app notification: the one place notifications are made.
-
-    Email delivery hangs off the row: once the surrounding transaction commits, a task decides
-    per the recipient's preference (immediately / in the digest / never) and re-checks access
-    at send time. Pass ``send_email=False`` for notices that must stay in-app only.
-
-    Mentions, replies and quotes by someone the recipient has muted are not stored at all; the
-    returned instance is then unsaved (``pk`` is None).
-    """
-    from members.models import MutedMember
-
-    notification = Notification(
-        recipient_id=recipient_id,
-        kind=kind,
-        text=text[:300],
-        url=url[:300],
-        community_id=community_id,
-        actor_id=actor_id,
-        thread_id=thread_id,
-        post_id=post_id,
-    )
-
-    if (
-        actor_id is not None
-        and kind in {Notification.Kind.REPLY, Notification.Kind.MENTION, Notification.Kind.QUOTE}
-        and MutedMember.objects.filter(user_id=recipient_id, muted_user_id=actor_id).exists()
-    ):
-        return notification
-    notification.save()
-    if send_email:
-        from members.tasks import send_notification_email
-
-        # robust: once the event is committed, trouble queueing its email (broker down, or an
-        # SMTP error when tasks run eagerly) is logged, never turned into an error page.
-        transaction.on_commit(lambda: send_notification_email.delay(notification.pk), robust=True)
-    return notification
 
 
 # --- Join requests ---------------------------------------------------------------------------------
@@ -294,7 +243,7 @@ def join_request_reject(*, join_request: JoinRequest, actor: User | None, reason
 
 
 def _audit(**kwargs: object) -> None:
-    from moderation.services import audit
+    from moderation.audit import audit
 
     audit(**kwargs)  # type: ignore[arg-type]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from members.models import Profile, User
+from members.models import User
+from members.profiles.models import Profile
 
 
 @receiver(post_save, sender=User, dispatch_uid="members.create_profile")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from communities.models import Community
 from members.models import User
 from metrics import compute
+from metrics import sql as metrics_sql
 from metrics.models import (
     ActiveDay,
     ContributorDay,
@@ -119,8 +120,8 @@ def _compute_span(
             # These are short analytical queries: JIT compilation costs more than it saves.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        span = compute.Span(community.pk, days[0], days[-1], community.tz, bots)
-        compute.materialize_span(span)
+        span = metrics_sql.Span(community.pk, days[0], days[-1], community.tz, bots)
+        metrics_sql.materialize_span(span)
         special = compute.special_threads(community.pk)
         posts = compute.content_span(span, special)
         judged = compute.judged_threads_span(span, special)
@@ -152,7 +153,7 @@ def _compute_span(
                     community_id=community.pk,
                     thread_id=tid,
                     title=title[:200],
-                    day=compute.local_date(created, community.tz),
+                    day=metrics_sql.local_date(created, community.tz),
                     replies=replies,
                     participants=people,
                 )
@@ -209,12 +210,12 @@ def metrics_compute_range(
             "day", flat=True
         )
     )
-    missing = [d for d in compute.day_range(first, start - timedelta(days=1)) if d not in done]
-    days = missing + list(compute.day_range(start, end))
+    missing = [d for d in metrics_sql.day_range(first, start - timedelta(days=1)) if d not in done]
+    days = missing + list(metrics_sql.day_range(start, end))
     bots = tuple(User.objects.filter(is_bot=True).values_list("pk", flat=True))
     with transaction.atomic():
         Community.objects.select_for_update().filter(pk=community.pk).values_list("pk").first()
-        compute.rebuild_periods(community.pk)
+        metrics_sql.rebuild_periods(community.pk)
     done_count = [0]
 
     def report(day: date) -> None:

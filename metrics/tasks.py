@@ -10,7 +10,9 @@ from communities.models import Community
 from metrics import services
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    name="metrics.tasks.compute_range", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
 def compute_range(community_id: int, start_iso: str, end_iso: str) -> None:
     """Recompute a range of local days of one community (idempotent: overwrites each day)."""
     services.metrics_compute_range(
@@ -18,12 +20,12 @@ def compute_range(community_id: int, start_iso: str, end_iso: str) -> None:
     )
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name="metrics.tasks.compute_day", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def compute_day(community_id: int, day_iso: str) -> None:
     services.metrics_compute_day(community_id=community_id, day=date.fromisoformat(day_iso))
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name="metrics.tasks.compute_due", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def compute_due() -> None:
     """Beat entry: for each community whose local midnight passed since its last computed day,
     compute the day that ended and refresh the days before it."""

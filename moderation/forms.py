@@ -6,7 +6,7 @@ from django import forms
 
 from communities.models import Community
 from moderation.models import AuditAction, CommunityLimits, FlagReason, WordFilterAction
-from moderation.services import MAX_MUTE_DAYS
+from moderation.sanctions import MAX_MUTE_DAYS
 
 SANCTION_CHOICES = [
     ("", "No sanction"),

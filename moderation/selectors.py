@@ -22,7 +22,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from communities.models import Community, Post, PostStatus
+from communities.discussions.models import Post, PostStatus
+from communities.models import Community
 from members.models import JoinRequest, JoinRequestStatus, Membership, MembershipStatus, User
 from moderation.models import (
     ENFORCEMENT_ACTIONS,
@@ -264,7 +265,7 @@ def membership_for_target(community: Community, user: User) -> Membership | None
 
 def latest_removal_actor_is_system(post: Post) -> bool:
     """Whether the post's current removal was automatic (flag threshold), not a person's."""
-    from communities.models import PostEventKind
+    from communities.discussions.models import PostEventKind
 
     event = post.events.filter(kind=PostEventKind.REMOVED).order_by("-at", "-pk").first()
     return event is not None and event.actor_id is None

@@ -15,10 +15,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from communities.models import Community, Post
+from communities.discussions.models import Post
+from communities.models import Community
 from members import access
 from members.models import JoinRequest, User
 from members.services import MembershipError
+from moderation import hooks as moderation_hooks
+from moderation import queue as moderation_queue
+from moderation import sanctions as moderation_sanctions
 from moderation import selectors, services
 from moderation.forms import (
     AuditFilterForm,
@@ -116,7 +120,7 @@ def queue_join(request: HttpRequest, slug: str, request_id: int) -> HttpResponse
         return _done(request, acc.community, dom_id, "Choose approve or reject.", "error", 400)
     approve = form.cleaned_data["decision"] == "approve"
     try:
-        services.queue_decide_join(
+        moderation_queue.queue_decide_join(
             actor=acc.membership,
             join_request=join_request,
             approve=approve,
@@ -160,7 +164,7 @@ def queue_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         return _done(request, acc.community, dom_id, "Choose keep, hide or delete.", "error", 400)
     data = form.cleaned_data
     try:
-        services.queue_resolve_flags(
+        moderation_queue.queue_resolve_flags(
             actor=acc.membership,
             post=post,
             action=data["action"],
@@ -191,7 +195,7 @@ def queue_held(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     data = form.cleaned_data
     approve = data["decision"] == "approve"
     try:
-        services.queue_decide_held(
+        moderation_queue.queue_decide_held(
             actor=acc.membership,
             post=post,
             approve=approve,
@@ -224,7 +228,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @require_http_methods(["GET", "POST"])
 def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     post, acc = access.post_for_member(request.user, slug, post_id)
-    from communities.services import post_url
+    from communities.discussions.services import post_url
 
     back = post_url(post)
     context = {"community": acc.community, "access": acc, "post": post, "back": back}
@@ -235,7 +239,7 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.flag_create(
+            moderation_hooks.flag_create(
                 membership=acc.membership,
                 post=post,
                 reason=form.cleaned_data["reason"],
@@ -274,7 +278,7 @@ def post_moderate(request: HttpRequest, slug: str, post_id: int) -> HttpResponse
     """Hide / restore / delete a post from the thread page (staff)."""
     acc = access.community_for_staff(request.user, slug)
     post = _post_in_community(acc.community, post_id)
-    from communities.services import post_url
+    from communities.discussions.services import post_url
 
     back = _safe_next(request, post_url(post))
     form = PostModerationForm(request.POST)
@@ -345,15 +349,15 @@ def member(request: HttpRequest, slug: str, handle: str) -> HttpResponse:
             kwargs = {"actor": acc.membership, "target": target, "reason": data["reason"]}
             try:
                 if data["action"] == "warn":
-                    services.member_warn(**kwargs)
+                    moderation_sanctions.member_warn(**kwargs)
                 elif data["action"] == "mute":
-                    services.member_mute(**kwargs, days=data["mute_days"] or 1)
+                    moderation_sanctions.member_mute(**kwargs, days=data["mute_days"] or 1)
                 elif data["action"] == "unmute":
-                    services.member_unmute(**kwargs)
+                    moderation_sanctions.member_unmute(**kwargs)
                 elif data["action"] == "ban":
-                    services.member_ban(**kwargs)
+                    moderation_sanctions.member_ban(**kwargs)
                 else:
-                    services.member_unban(**kwargs)
+                    moderation_sanctions.member_unban(**kwargs)
             except services.AlreadyHandled as exc:
                 messages.warning(request, str(exc))
             except ValidationError as exc:
@@ -391,7 +395,7 @@ def member(request: HttpRequest, slug: str, handle: str) -> HttpResponse:
 @require_POST
 def warning_ack(request: HttpRequest, slug: str, sanction_id: int) -> HttpResponse:
     acc = access.community_for_member(request.user, slug)
-    services.warning_acknowledge(user=request.user, sanction_id=sanction_id)
+    moderation_sanctions.warning_acknowledge(user=request.user, sanction_id=sanction_id)
     if _is_htmx(request):
         return HttpResponse("")
     return redirect(_safe_next(request, acc.community.get_absolute_url()))

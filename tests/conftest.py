@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from communities.models import Community, Post, Space, Thread
-from communities.services import community_create, post_create, thread_create
+from communities.discussions.models import Post, Thread
+from communities.discussions.services import post_create, thread_create
+from communities.models import Community, Space
+from communities.services import community_create
 from members.models import Membership, Role, User
 from members.services import membership_join
 
@@ -140,8 +142,7 @@ def pytest_runtest_makereport(item, call):
     if report.skipped:
         report.outcome = "failed"
         report.longrepr = (
-            f"HEARTH_REQUIRE_SERVICES=true but integration test {item.nodeid} was skipped: "
-            f"{report.longrepr}"
+            f"HEARTH_REQUIRE_SERVICES=true but integration test {item.nodeid} was skipped: {report.longrepr}"
         )
     elif report.when == "call" and report.passed:
         _integration_ran.append(item.nodeid)
@@ -161,7 +162,7 @@ def make_ritual(db):
     """A ritual in the community's General space; keyword arguments override the defaults."""
     import datetime as dt
 
-    from communities.ritual_services import ritual_create
+    from communities.rituals.services import ritual_create
 
     def make(community: Community, *, created_by: User | None = None, now=None, **fields):
         created_by = created_by or Membership.objects.get(community=community, role=Role.OWNER).user

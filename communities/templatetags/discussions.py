@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from communities.selectors import HL_START, HL_STOP
+from communities.search.selectors import HL_START, HL_STOP
 
 register = template.Library()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django import template
 
-from communities.ritual_models import Ritual
-from communities.ritual_selectors import onboarding_checklist
-from communities.ritual_services import find_introductions_thread
+from communities.onboarding.selectors import onboarding_checklist
+from communities.onboarding.services import find_introductions_thread
+from communities.rituals.models import Ritual
 from members.access import CommunityAccess
 from members.models import Role
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from members.models import Profile, User
+from members.models import User
+from members.profiles.models import Profile
 
 register = template.Library()
 

@@ -8,9 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from communities.models import Post, Reaction
-from communities.services import post_create
-from members.models import Membership, Notification, Role, User
+from communities.discussions.models import Post, Reaction
+from communities.discussions.services import post_create
+from members.models import Membership, Role, User
+from members.notifications.models import Notification
 from members.services import invite_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from members.models import JoinRequest, Membership, MembershipStatus, Role
 from members.services import join_request_create
+from moderation.hooks import flag_create
 from moderation.models import AuditAction, AuditLogEntry, Flag
-from moderation.services import flag_create
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -13,8 +13,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from communities.models import Community, Post, Thread
-from communities.ritual_models import Ritual
+from communities.discussions.models import Post, Thread
+from communities.models import Community
+from communities.rituals.models import Ritual
 from members.models import Membership, MembershipEvent, Role
 from metrics.demo import seed_visits
 from metrics.services import metrics_compute_range

@@ -10,8 +10,10 @@ from datetime import time, timedelta
 
 from django.utils import timezone
 
-from communities.models import Community, Post, PostEvent, PostEventKind, PostRevision, Reaction, Space
-from communities.services import community_create, post_create, thread_create
+from communities.discussions.models import Post, PostEvent, PostEventKind, PostRevision, Reaction
+from communities.discussions.services import post_create, thread_create
+from communities.models import Community, Space
+from communities.services import community_create
 from members.models import Invite, InviteRedemption, JoinRequest, Membership, Role, User
 from members.services import membership_join, membership_leave, membership_set_role
 from moderation.models import AuditAction, AuditLogEntry, Flag, Sanction, WordFilter
@@ -72,7 +74,7 @@ def seed_rich_community(slug: str = "rich", *, extra_posts: int = 0) -> Communit
         revoked_at=t0 + timedelta(days=5),
     )
     # Alice allowed her email in exports (privacy setting); nobody else did.
-    from members.models import Profile
+    from members.profiles.models import Profile
 
     Profile.objects.filter(user=alice_user).update(share_email_in_exports=True)
     bob = membership_join(user=_user(f"{slug}_bob"), community=community, at=t0 + timedelta(days=4))
@@ -158,7 +160,7 @@ def seed_rich_community(slug: str = "rich", *, extra_posts: int = 0) -> Communit
         kind="ritual",
         at=t0 + timedelta(days=14),
     )
-    from communities.models import Ritual, RitualOccurrence
+    from communities.rituals.models import Ritual, RitualOccurrence
 
     ritual = Ritual.objects.create(
         community=community,
@@ -187,7 +189,7 @@ def seed_rich_community(slug: str = "rich", *, extra_posts: int = 0) -> Communit
 
 
 def archive_bytes(community: Community) -> bytes:
-    from communities.archive import write_archive
+    from communities.portability.writer import write_archive
 
     buf = io.BytesIO()
     write_archive(community, buf)

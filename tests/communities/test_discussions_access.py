@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from communities.discussions.services import post_create, thread_create
 from communities.models import Space
-from communities.services import post_create, thread_create
 from members.models import Role
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.discussions.models import Post, Reaction, ReactionKind, Thread
 from communities.markdown import render_markdown
-from communities.models import Post, Reaction, ReactionKind, Space, Thread
+from communities.models import Space
 from members.models import Membership
 
 pytestmark = pytest.mark.django_db

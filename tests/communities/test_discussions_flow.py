@@ -5,19 +5,20 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from communities.models import (
+from communities.discussions.models import (
     Post,
     PostEvent,
     PostRevision,
     Reaction,
-    Space,
     SubscriptionLevel,
     Thread,
     ThreadReadState,
     ThreadSubscription,
 )
-from communities.services import post_create, thread_create, thread_subscribe
-from members.models import Notification, Role
+from communities.discussions.services import post_create, thread_create, thread_subscribe
+from communities.models import Space
+from members.models import Role
+from members.notifications.models import Notification
 from moderation.models import AuditAction, AuditLogEntry
 
 pytestmark = pytest.mark.django_db
@@ -388,7 +389,7 @@ def test_search_member_finds_outsider_does_not(
     t = make_thread(member, title="Sourdough starters", body="My sourdough starter bubbles happily")
     other_post = post_create(author=member, thread=t, body_md="removed sourdough words")
     client.force_login(member.user)
-    from communities.services import post_delete
+    from communities.discussions.services import post_delete
 
     post_delete(actor=member, post=other_post)
     resp = client.get(reverse("community-search", args=[t.community.slug]) + "?q=sourdough")
@@ -416,7 +417,7 @@ def test_search_snippet_escapes_html(client, member, make_thread):
 
 
 def test_highlight_filter_escapes_and_balances():
-    from communities.selectors import HL_START, HL_STOP
+    from communities.search.selectors import HL_START, HL_STOP
     from communities.templatetags.discussions import highlight
 
     assert highlight(f"<b>{HL_START}x{HL_STOP}</b> {HL_START}open") == (
@@ -472,7 +473,7 @@ def test_bot_can_author_threads(make_user, community):
 def test_demo_seed_is_idempotent(community, make_member, django_capture_on_commit_callbacks):
     import io
 
-    from communities.demo_discussions import DEMO_TITLE, seed
+    from communities.demo.discussions import DEMO_TITLE, seed
 
     for _ in range(3):
         make_member(community)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from communities.models import CommunityExport, JobStatus
-from members.models import Notification
+from communities.portability.models import CommunityExport, JobStatus
+from members.notifications.models import Notification
 from tests.communities.export_helpers import seed_rich_community
 
 ROOT = Path(__file__).resolve().parents[2]

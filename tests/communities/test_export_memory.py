@@ -10,8 +10,8 @@ import tracemalloc
 import pytest
 
 from bench.seed_export import seed_big_community
-from communities.archive import write_archive
-from communities.models import Post
+from communities.discussions.models import Post
+from communities.portability.writer import write_archive
 
 pytestmark = pytest.mark.django_db
 

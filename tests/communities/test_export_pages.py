@@ -12,11 +12,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from communities import export_services as svc
-from communities.archive import import_archive
-from communities.models import Community, CommunityExport, CommunityImport, JobStatus, Post
-from communities.services import post_create, thread_create
-from members.models import AccountClaim, Membership, Notification, Role, User
+from communities.discussions.models import Post
+from communities.discussions.services import post_create, thread_create
+from communities.models import Community
+from communities.portability import services as svc
+from communities.portability.load import import_archive
+from communities.portability.models import CommunityExport, CommunityImport, JobStatus
+from members.models import AccountClaim, Membership, Role, User
+from members.notifications.models import Notification
 from members.services import membership_join
 from tests.communities.export_helpers import archive_bytes, seed_rich_community
 from tests.conftest import PASSWORD
@@ -310,7 +313,7 @@ def test_unknown_claim_token_is_404(client):
 
 
 def test_member_csv_email_only_for_members_who_allowed_it(client, community, owner, make_member):
-    from members.models import Profile
+    from members.profiles.models import Profile
 
     sharer, private = make_member(community), make_member(community)
     Profile.objects.filter(user=sharer.user).update(share_email_in_exports=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from allauth.account.models import EmailAddress
 
-from communities.archive import MEMBERS_FILE, SECTIONS, field_specs, import_archive
-from communities.models import Community, Post, Thread
+from communities.discussions.models import Post, Thread
+from communities.models import Community
+from communities.portability.format import MEMBERS_FILE, SECTIONS, field_specs
+from communities.portability.load import import_archive
 from members.models import AccountClaim, Membership, MembershipEvent, User
 from moderation.models import AuditLogEntry
 from tests.communities.export_helpers import archive_bytes, read_docs, seed_rich_community
@@ -34,7 +36,7 @@ def normalise(docs: dict) -> dict:
                 out[key] = ordinals[target][out[key]]
         return out
 
-    from communities.archive import _membership_specs
+    from communities.portability.format import _membership_specs
 
     m_refs = {s.name: s.target for s in _membership_specs() if s.kind == "ref"}
     result = {
@@ -71,7 +73,7 @@ def test_round_trip_into_an_empty_database(tmp_path):
     }
 
     # An empty database: nothing of the first site is left.
-    from communities.models import Ritual
+    from communities.rituals.models import Ritual
 
     Ritual.objects.all().delete()  # rituals and threads protect their spaces
     Thread.objects.all().delete()
@@ -156,8 +158,8 @@ def test_rows_created_during_the_export_are_left_out_consistently(tmp_path):
     archive without its thread (the importer would rightly refuse that)."""
     import io
 
-    from communities.archive import write_archive
-    from communities.services import thread_create
+    from communities.discussions.services import thread_create
+    from communities.portability.writer import write_archive
     from members.models import MembershipStatus
 
     community = seed_rich_community("busy")

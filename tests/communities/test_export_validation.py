@@ -11,8 +11,10 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from communities.archive import ArchiveProblems, import_archive
-from communities.models import Community, Post, PostEvent, Reaction, Space, Thread
+from communities.discussions.models import Post, PostEvent, Reaction, Thread
+from communities.models import Community, Space
+from communities.portability.load import import_archive
+from communities.portability.validate import ArchiveProblems
 from members.models import AccountClaim, Invite, Membership, MembershipEvent, User
 from moderation.models import AuditLogEntry
 from tests.communities.export_helpers import archive_bytes, replace_entry, seed_rich_community

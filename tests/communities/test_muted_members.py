@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from communities.models import Space, Thread
-from members.models import Membership, MutedMember
+from communities.discussions.models import Thread
+from communities.models import Space
+from members.models import Membership
+from members.profiles.models import MutedMember
 from tests.communities.test_discussions_budgets import _bulk_posts
 
 pytestmark = pytest.mark.django_db

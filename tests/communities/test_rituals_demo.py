@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from communities.demo_rituals import seed
-from communities.models import Post, Thread, ThreadKind
-from communities.ritual_models import Ritual, RitualOccurrence
-from communities.ritual_selectors import ritual_occurrences_with_participation
+from communities.demo.rituals import seed
+from communities.discussions.models import Post, Thread, ThreadKind
+from communities.rituals.models import Ritual, RitualOccurrence
+from communities.rituals.selectors import ritual_occurrences_with_participation
 from members.models import Membership
 from members.services import membership_join
 

@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from communities.models import Thread, ThreadKind
-from communities.ritual_models import OccurrenceStatus, Ritual, RitualOccurrence
+from communities.discussions.models import Thread, ThreadKind
+from communities.rituals.models import OccurrenceStatus, Ritual, RitualOccurrence
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,17 +9,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Space, Thread, ThreadKind
-from communities.ritual_models import MemberOnboarding
-from communities.ritual_selectors import onboarding_checklist
-from communities.ritual_services import (
-    SYSTEM_HANDLE,
-    introductions_thread,
-    onboarding_welcome,
-    ritual_post_due,
-)
-from communities.services import post_create, thread_create
-from members.models import Membership, Notification, Role
+from communities.discussions.models import Thread, ThreadKind
+from communities.discussions.services import post_create, thread_create
+from communities.models import Space
+from communities.onboarding import tasks as onboarding_tasks
+from communities.onboarding.models import MemberOnboarding
+from communities.onboarding.selectors import onboarding_checklist
+from communities.onboarding.services import introductions_thread, onboarding_welcome
+from communities.rituals.services import SYSTEM_HANDLE, ritual_post_due
+from members.models import Membership, Role
+from members.notifications.models import Notification
 from members.services import membership_join, membership_leave
 
 
@@ -268,13 +267,12 @@ def test_newcomer_pages_query_budget(
 def test_join_succeeds_when_the_broker_is_down_and_the_sweep_catches_up(
     community, make_user, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from communities import ritual_tasks
-    from communities.ritual_services import onboarding_welcome_sweep
+    from communities.onboarding.services import onboarding_welcome_sweep
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(ritual_tasks.welcome_newcomer, "delay", broker_down)
+    monkeypatch.setattr(onboarding_tasks.welcome_newcomer, "delay", broker_down)
     user = make_user()
     membership = join(community, user, django_capture_on_commit_callbacks)  # no exception
     assert membership.is_active
@@ -285,7 +283,7 @@ def test_join_succeeds_when_the_broker_is_down_and_the_sweep_catches_up(
 
 
 def test_sweep_ignores_old_joins(community, member):
-    from communities.ritual_services import onboarding_welcome_sweep
+    from communities.onboarding.services import onboarding_welcome_sweep
 
     Membership.objects.filter(pk=member.pk).update(joined_at=timezone.now() - timedelta(days=3))
     assert onboarding_welcome_sweep() == 0

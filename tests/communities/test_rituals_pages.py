@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from communities.ritual_forms import RitualForm, initial_from_prompt
-from communities.ritual_models import Ritual, RitualOccurrence
-from communities.ritual_prompts import PROMPTS
-from communities.ritual_selectors import ritual_occurrences_with_participation
-from communities.ritual_services import ritual_post_due
-from communities.services import post_create
+from communities.discussions.services import post_create
+from communities.rituals.forms import RitualForm, initial_from_prompt
+from communities.rituals.models import Ritual, RitualOccurrence
+from communities.rituals.prompts import PROMPTS
+from communities.rituals.selectors import ritual_occurrences_with_participation
+from communities.rituals.services import ritual_post_due
 from members.models import Role
 
 FORM = {

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
-from communities import ritual_services
-from communities.models import Thread, ThreadKind
-from communities.ritual_models import OccurrenceStatus, Ritual, RitualOccurrence
-from communities.ritual_services import (
+from communities.discussions.models import Thread, ThreadKind
+from communities.discussions.services import post_create
+from communities.rituals import services as ritual_services
+from communities.rituals.models import OccurrenceStatus, Ritual, RitualOccurrence
+from communities.rituals.services import (
     SYSTEM_HANDLE,
     ritual_post_due,
     ritual_run_once,
@@ -21,7 +22,6 @@ from communities.ritual_services import (
     ritual_update,
     rituals_autolock,
 )
-from communities.services import post_create
 from members.models import Role, User
 from members.services import membership_leave
 

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Post, Thread
+from communities.discussions.models import Post, Thread
 from config.clientip import client_ip
 from members.models import Invite, Membership
 from moderation.models import Flag
@@ -75,8 +75,12 @@ def test_identical_reply_within_five_minutes_refused(client, thread, member, set
     _age(member, 30)
     client.force_login(member.user)
     assert _reply(client, thread, "Same words").status_code == 302
-    cache.delete_many([f"rl:post:{thread.community_id}:{member.user_id}:start",
-                       f"rl:post:{thread.community_id}:{member.user_id}:n"])  # past the 5 s interval
+    cache.delete_many(
+        [
+            f"rl:post:{thread.community_id}:{member.user_id}:start",
+            f"rl:post:{thread.community_id}:{member.user_id}:n",
+        ]
+    )  # past the 5 s interval
     response = _reply(client, thread, "Same words")
     assert response.status_code == 429 and 200 < int(response["Retry-After"]) <= 300
     assert "exactly this" in response.content.decode()
@@ -98,11 +102,16 @@ def test_thread_interval_and_first_day_cap(client, community, general_space, mak
     assert "Second topic" in html and "Typed body" in html
     # Past the interval (clear it), the first-day cap of 3 threads holds.
     for title in ("Second topic", "Third topic"):
-        cache.delete_many([f"rl:thread:{community.pk}:{newbie.user_id}:start",
-                           f"rl:thread:{community.pk}:{newbie.user_id}:n"])
+        cache.delete_many(
+            [
+                f"rl:thread:{community.pk}:{newbie.user_id}:start",
+                f"rl:thread:{community.pk}:{newbie.user_id}:n",
+            ]
+        )
         assert _new_thread(client, community, general_space, title, f"About {title}").status_code == 302
-    cache.delete_many([f"rl:thread:{community.pk}:{newbie.user_id}:start",
-                       f"rl:thread:{community.pk}:{newbie.user_id}:n"])
+    cache.delete_many(
+        [f"rl:thread:{community.pk}:{newbie.user_id}:start", f"rl:thread:{community.pk}:{newbie.user_id}:n"]
+    )
     response = _new_thread(client, community, general_space, "Fourth topic", "Fourth body")
     assert response.status_code == 429 and int(response["Retry-After"]) > 23 * 3600
     assert "3 threads a day here on your first day" in response.content.decode()
@@ -192,9 +201,10 @@ def test_allauth_failed_logins_get_429(client, make_user):
     ]
     assert statuses[0] == 200  # the form again, with an error
     assert statuses[-1] == 429
-    assert "Too many failed login attempts" in client.post(
-        url, {"login": user.email, "password": "x"}
-    ).content.decode()
+    assert (
+        "Too many failed login attempts"
+        in client.post(url, {"login": user.email, "password": "x"}).content.decode()
+    )
     # Even the right password is refused while limited.
     response = client.post(url, {"login": user.email, "password": PASSWORD})
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
@@ -225,6 +235,10 @@ def test_refused_reply_can_be_resent_unchanged_after_the_wait(client, thread, me
     client.force_login(member.user)
     assert _reply(client, thread, "First").status_code == 302
     assert _reply(client, thread, "Second, typed once").status_code == 429
-    cache.delete_many([f"rl:post:{thread.community_id}:{member.user_id}:start",
-                       f"rl:post:{thread.community_id}:{member.user_id}:n"])  # the 5 s have passed
+    cache.delete_many(
+        [
+            f"rl:post:{thread.community_id}:{member.user_id}:start",
+            f"rl:post:{thread.community_id}:{member.user_id}:n",
+        ]
+    )  # the 5 s have passed
     assert _reply(client, thread, "Second, typed once").status_code == 302

@@ -12,9 +12,10 @@ from django.core.management.base import OutputWrapper
 from django.db.models import Count
 from django.urls import reverse
 
-from communities import demo_data
+from communities.demo import data as demo_data
+from communities.discussions.models import Post, Thread
 from communities.management.commands import seed_demo
-from communities.models import Community, Post, Space, Thread
+from communities.models import Community, Space
 from members.models import (
     Invite,
     InviteRedemption,
@@ -158,10 +159,10 @@ def test_extension_hook_calls_existing_modules_only(monkeypatch):
 
 def test_default_extension_list_is_the_agreed_contract():
     assert seed_demo.EXTENSION_MODULES == [
-        "members.demo",
-        "members.demo_profiles",
-        "communities.demo_discussions",
-        "communities.demo_rituals",
-        "moderation.demo",
+        "communities.demo.members",
+        "communities.demo.profiles",
+        "communities.demo.discussions",
+        "communities.demo.rituals",
+        "communities.demo.moderation",
         "metrics.demo",
     ]

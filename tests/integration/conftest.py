@@ -166,4 +166,3 @@ def _wait_until_ready(worker: WorkerProcess) -> None:
 @pytest.fixture
 def heartbeat_token() -> str:
     return secrets.token_hex(8)
-

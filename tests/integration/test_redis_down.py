@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from communities.models import Post
+from communities.discussions.models import Post
 from config.celery import app
 from members.deferred import republish_deferred
 from members.models import DeferredTask

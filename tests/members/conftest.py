@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from members.models import EmailDelivery, Notification, NotificationPreference, User
-from members.services import notification_create
+from members.models import User
+from members.notifications.models import EmailDelivery, Notification, NotificationPreference
+from members.notifications.services import notification_create
 from tests.members import email_backends
 
 

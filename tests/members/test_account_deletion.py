@@ -13,11 +13,13 @@ from allauth.account.models import EmailAddress
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Post, PostEvent, Reaction, Thread
-from communities.services import post_create, thread_create
-from members.models import Membership, MembershipEvent, MembershipStatus, Notification, Role, User
-from members.personal_data import account_delete
-from members.services import MembershipError, notification_create
+from communities.discussions.models import Post, PostEvent, Reaction, Thread
+from communities.discussions.services import post_create, thread_create
+from members.account.services import account_delete
+from members.models import Membership, MembershipEvent, MembershipStatus, Role, User
+from members.notifications.models import Notification
+from members.notifications.services import notification_create
+from members.services import MembershipError
 from moderation.models import Flag
 from tests.conftest import PASSWORD
 
@@ -75,7 +77,7 @@ def _past_inputs(community, before):
 
 
 def test_delete_keeping_posts_anonymises_and_records_leaving(client, community, member, history):
-    from members.models import Profile
+    from members.profiles.models import Profile
 
     Profile.objects.filter(user=member.user).update(bio="I keep bees in Ghent.", share_email_in_exports=True)
     today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -166,7 +168,7 @@ def test_delete_is_post_only_and_needs_login(client):
 
 
 def test_personal_data_download_has_everything_of_theirs_and_nothing_of_others(client, member, history):
-    from members.models import Profile
+    from members.profiles.models import Profile
 
     Profile.objects.filter(user=member.user).update(bio="Beekeeper.")
     client.force_login(member.user)

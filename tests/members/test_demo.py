@@ -1,7 +1,7 @@
 import io
 
+from communities.demo import members as demo
 from communities.models import Community
-from members import demo
 from members.models import Invite, InviteRedemption, JoinRequest
 
 

@@ -1,7 +1,7 @@
 import io
 
-from members import demo_profiles
-from members.models import Profile
+from communities.demo import profiles as demo_profiles
+from members.profiles.models import Profile
 
 
 def test_demo_profiles_seed_is_idempotent(make_user):

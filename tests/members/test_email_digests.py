@@ -10,23 +10,20 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from communities.models import Reaction, Space, Thread
-from communities.services import post_create, thread_create
-from members.models import (
+from communities.discussions.models import Reaction, Thread
+from communities.discussions.services import post_create, thread_create
+from communities.models import Space
+from members.models import Membership, MembershipStatus, Role
+from members.notifications.digests import digest_send, digests_dispatch, digests_due, period_key
+from members.notifications.models import (
     DeliveryStatus,
-    DigestFrequency,
     DigestRun,
     DigestStatus,
     EmailDelivery,
-    Membership,
-    MembershipStatus,
-    MutedMember,
     Notification,
     NotificationEmail,
-    Profile,
-    Role,
 )
-from members.services_digest import digest_send, digests_dispatch, digests_due, period_key
+from members.profiles.models import DigestFrequency, MutedMember, Profile
 
 # Monday 23 November 2026, 09:00 UTC.
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -282,7 +279,7 @@ def test_hard_failure_for_one_member_does_not_block_the_others(
 
 def test_beat_runs_the_digest_dispatch_every_15_minutes(reader, owner):
     from config.celery import app
-    from members.tasks import dispatch_digests
+    from members.notifications.tasks import dispatch_digests
 
     entry = app.conf.beat_schedule["members-dispatch-digests"]
     assert entry["task"] == dispatch_digests.name

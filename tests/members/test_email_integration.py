@@ -17,8 +17,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from members.models import Notification, NotificationEmail
-from members.services import notification_create
+from members.notifications.models import Notification, NotificationEmail
+from members.notifications.services import notification_create
 
 pytestmark = pytest.mark.integration
 BASE_DIR = Path(__file__).resolve().parents[2]

@@ -10,21 +10,21 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from communities.models import PostStatus, Space
-from members.models import (
+from communities.discussions.models import PostStatus
+from communities.models import Space
+from members.models import Membership, MembershipStatus, Role
+from members.notifications.emails import notification_email_send
+from members.notifications.models import (
     DEFAULT_EMAIL_DELIVERY,
     DeliveryStatus,
     EmailDelivery,
-    Membership,
-    MembershipStatus,
-    MutedMember,
     Notification,
     NotificationEmail,
     NotificationPreference,
-    Role,
 )
-from members.services import membership_leave, notification_create
-from members.services_email import notification_email_send
+from members.notifications.services import notification_create
+from members.profiles.models import MutedMember
+from members.services import membership_leave
 
 K = Notification.Kind
 CONTENT = {K.REPLY, K.MENTION, K.QUOTE, K.RITUAL, K.NEW_MEMBER, K.WELCOME, K.JOIN_REQUEST}
@@ -295,7 +295,7 @@ def test_rolled_back_transaction_sends_nothing(django_capture_on_commit_callback
 
 
 def test_transient_failure_is_retried_with_backoff_and_sends_once(flaky_mail, notify, member, owner, thread):
-    from members.tasks import send_notification_email
+    from members.notifications.tasks import send_notification_email
 
     assert issubclass(smtplib.SMTPServerDisconnected, send_notification_email.autoretry_for)
     assert send_notification_email.retry_backoff and send_notification_email.max_retries >= 3

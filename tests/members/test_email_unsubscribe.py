@@ -9,9 +9,10 @@ from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
 
-from members.models import DigestFrequency, EmailDelivery, Notification, NotificationPreference, Profile
-from members.selectors import email_deliveries
-from members.services_email import UNSUBSCRIBE_SALT, unsubscribe_token
+from members.notifications.emails import UNSUBSCRIBE_SALT, unsubscribe_token
+from members.notifications.models import EmailDelivery, Notification, NotificationPreference
+from members.notifications.selectors import email_deliveries
+from members.profiles.models import DigestFrequency, Profile
 
 K = Notification.Kind
 

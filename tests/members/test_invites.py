@@ -15,7 +15,7 @@ from members.adapter import INVITE_SESSION_KEY
 from members.models import Invite, InviteRedemption, Membership, MembershipEvent, MembershipStatus
 from members.services import InviteError, invite_create, invite_redeem, membership_join
 from moderation.models import AuditAction, AuditLogEntry
-from moderation.services import member_ban
+from moderation.sanctions import member_ban
 
 PG_ONLY = "needs real concurrent connections (PostgreSQL)"
 

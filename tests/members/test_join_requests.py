@@ -10,14 +10,8 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import (
-    JoinRequest,
-    JoinRequestStatus,
-    Membership,
-    MembershipEvent,
-    MembershipStatus,
-    Notification,
-)
+from members.models import JoinRequest, JoinRequestStatus, Membership, MembershipEvent, MembershipStatus
+from members.notifications.models import Notification
 from members.services import (
     JoinError,
     join_request_create,
@@ -25,7 +19,9 @@ from members.services import (
     membership_leave,
 )
 from moderation.models import AuditAction, AuditLogEntry
-from moderation.services import AlreadyHandled, member_ban, member_unban, queue_decide_join
+from moderation.queue import queue_decide_join
+from moderation.sanctions import member_ban, member_unban
+from moderation.services import AlreadyHandled
 
 PG_ONLY = "needs real concurrent connections (PostgreSQL)"
 

@@ -7,12 +7,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import reverse
 
+from communities.discussions.services import thread_create
 from communities.models import Space
-from communities.selectors import visible_notifications
-from communities.services import thread_create
 from members.context_processors import site
-from members.models import Membership, MembershipStatus, Notification, Role
-from members.services import notification_create
+from members.models import Membership, MembershipStatus, Role
+from members.notifications.models import Notification
+from members.notifications.selectors import visible_notifications
+from members.notifications.services import notification_create
 
 pytestmark = pytest.mark.django_db
 

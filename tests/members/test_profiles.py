@@ -12,20 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from communities.models import Post, Space
-from communities.services import post_create
-from members.models import (
-    DigestFrequency,
-    EmailDelivery,
-    FieldVisibility,
-    MembershipStatus,
-    MutedMember,
-    Notification,
-    NotificationPreference,
-    Profile,
-    Role,
-)
-from members.selectors import muted_user_ids
+from communities.discussions.models import Post
+from communities.discussions.services import post_create
+from communities.models import Space
+from members.models import MembershipStatus, Role
+from members.notifications.models import EmailDelivery, Notification, NotificationPreference
+from members.profiles.models import DigestFrequency, FieldVisibility, MutedMember, Profile
+from members.profiles.selectors import muted_user_ids
 
 
 def profile_url(user) -> str:

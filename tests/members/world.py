@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from communities.models import Community
 from members.models import Invite, JoinRequest, Membership, User
 from members.services import invite_create, membership_join
-from moderation.services import member_ban
+from moderation.sanctions import member_ban
 
 VIS_POLICY = {"public": "open", "listed": "approval", "secret": "invite_only"}
 ROLES = ("owner", "moderator", "member", "pending", "banned", "nonmember", "anonymous")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from communities.archive import import_archive
+from communities.portability.load import import_archive
 from metrics.models import DailySnapshot, RetentionCohort
 from metrics.services import metrics_compute_range
 from tests.communities.export_helpers import archive_bytes, seed_rich_community

@@ -52,12 +52,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from communities.models import Post, PostEvent, PostStatus, Reaction, Space, Thread
-from communities.services import community_create, post_create, thread_create
+from communities.discussions.models import Post, PostEvent, PostStatus, Reaction, Thread
+from communities.discussions.services import post_create, thread_create
+from communities.models import Space
+from communities.services import community_create
 from members.models import Invite, InviteRedemption, Membership, Role, User
 from members.services import membership_join, membership_leave, membership_set_role
 from metrics import services
+from metrics import sql as metrics_sql
 from metrics.models import METRIC_KEYS, DailySnapshot, RetentionCohort, RitualSnapshot, Visit
+from tests.metrics import reference as metrics_reference
 
 NY = ZoneInfo("America/New_York")
 D0, D1, D2 = date(2025, 9, 3), date(2025, 11, 2), date(2025, 12, 10)
@@ -449,22 +453,21 @@ def test_changing_the_time_zone_recomputes_history(hand):
 
 
 def _reference_day_by_day(c) -> tuple[dict, set]:
-    from metrics import compute
 
     services._wipe(c.pk)
-    compute.rebuild_periods(c.pk)
+    metrics_sql.rebuild_periods(c.pk)
     bots = tuple(User.objects.filter(is_bot=True).values_list("pk", flat=True))
     out, stickiness = {}, []
     day = date(2025, 9, 1)
     while day <= D2:
-        w = compute.DayWindow(c.pk, day, c.tz, bots)
-        compute.materialize_day(w)
+        w = metrics_sql.DayWindow(c.pk, day, c.tz, bots)
+        metrics_reference.materialize_day(w)
         v: dict = {}
-        v.update(compute.engagement(w, stickiness[-29:]))
-        v.update(compute.content(w, v["mau"]))
-        v.update(compute.threads(w))
-        v.update(compute.growth(w, v["regular_members"]))
-        v.update(compute.retention(w))
+        v.update(metrics_reference.engagement(w, stickiness[-29:]))
+        v.update(metrics_reference.content(w, v["mau"]))
+        v.update(metrics_reference.threads(w))
+        v.update(metrics_reference.growth(w, v["regular_members"]))
+        v.update(metrics_reference.retention(w))
         stickiness.append(v["stickiness"])
         out[day] = {k: v[k] for k in METRIC_KEYS}
         day = date.fromordinal(day.toordinal() + 1)
@@ -511,16 +514,14 @@ def test_local_day_sql_matches_python_around_offset_changes(db, make_user, make_
     outside the range and its later DST changes inside)."""
     from django.db import connection
 
-    from metrics import compute
-
     tz = ZoneInfo(zone)
     community = make_community(time_zone=zone)
     user = make_user("clock")
     first, last = date(2021, 1, 1), date(2021, 12, 31)
-    span = compute.Span(community.pk, first, last, tz)
+    span = metrics_sql.Span(community.pk, first, last, tz)
     lo = span.start_of(first) - timezone.timedelta(days=3)
     instants = []
-    for until, _ in compute._utc_offsets(tz, lo, span.start_of(last)):
+    for until, _ in metrics_sql._utc_offsets(tz, lo, span.start_of(last)):
         if until is not None:
             instants += [until + timezone.timedelta(seconds=s) for s in (-3601, -1, 0, 1, 3600)]
     instants += [span.start_of(first + timezone.timedelta(days=k)) for k in range(0, 365, 7)]
@@ -529,11 +530,11 @@ def test_local_day_sql_matches_python_around_offset_changes(db, make_user, make_
         day = date(2000, 1, 1) + timezone.timedelta(days=k)  # any distinct date: only ``at`` is read
         Visit.objects.create(user=user, community=community, day=day, at=at)
     params: dict = {"c": community.pk}
-    bucket = compute.local_day_sql("v.at", span, params)
+    bucket = metrics_sql.local_day_sql("v.at", span, params)
     sql = f"SELECT v.at, {bucket} FROM metrics_visit v WHERE community_id = %(c)s"  # noqa: S608 - constant
     with connection.cursor() as cursor:
         cursor.execute(sql, {k: v for k, v in params.items() if not k.startswith("_")})
         rows = cursor.fetchall()
     assert len(rows) == len(instants) > 50
     for at, ordinal in rows:
-        assert int(ordinal) == compute._parse_dt(at).astimezone(tz).date().toordinal(), at
+        assert int(ordinal) == metrics_sql._parse_dt(at).astimezone(tz).date().toordinal(), at

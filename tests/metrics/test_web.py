@@ -17,8 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Space, Thread
-from communities.services import thread_create
+from communities.discussions.models import Thread
+from communities.discussions.services import thread_create
+from communities.models import Space
 from members.models import Membership, Role
 from members.services import membership_join
 from metrics.models import (

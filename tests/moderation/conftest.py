@@ -22,7 +22,7 @@ def rate_limits_on(settings):
 @pytest.fixture
 def flag_post(make_member):
     """Flag ``post`` by ``n`` new members of its community; returns the flags."""
-    from moderation.services import flag_create
+    from moderation.hooks import flag_create
 
     def flag(post, n=1, reason="spam", note=""):
         return [

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from members.models import JoinRequest
+from moderation.hooks import flag_create
 from moderation.models import AuditLogEntry, Flag, WordFilter
-from moderation.services import flag_create
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from communities.models import Post
-from communities.services import post_create
+from communities.discussions.models import Post
+from communities.discussions.services import post_create
 from members.models import JoinRequest
 from members.services import membership_leave
+from moderation import hooks as moderation_hooks
+from moderation import queue as moderation_queue
+from moderation import sanctions as moderation_sanctions
 from moderation import services
 from moderation.models import AuditAction, AuditLogEntry, Flag
 
@@ -33,7 +36,7 @@ def scene(community, moderator, make_member, make_thread, make_user):
 
 
 def _flag(s):
-    services.flag_create(membership=s["flagger"], post=s["post"], reason="spam")
+    moderation_hooks.flag_create(membership=s["flagger"], post=s["post"], reason="spam")
 
 
 def _hold(s):
@@ -66,33 +69,33 @@ CASES = {
     ),
     "warn": (
         AuditAction.WARNED,
-        lambda s: services.member_warn(actor=s["mod"], target=s["author"], reason="r"),
+        lambda s: moderation_sanctions.member_warn(actor=s["mod"], target=s["author"], reason="r"),
     ),
     "mute": (
         AuditAction.MUTED,
-        lambda s: services.member_mute(actor=s["mod"], target=s["author"], days=1, reason="r"),
+        lambda s: moderation_sanctions.member_mute(actor=s["mod"], target=s["author"], days=1, reason="r"),
     ),
     "unmute": (
         AuditAction.UNMUTED,
-        lambda s: services.member_unmute(actor=s["mod"], target=s["author"], reason="r"),
+        lambda s: moderation_sanctions.member_unmute(actor=s["mod"], target=s["author"], reason="r"),
     ),
     "ban": (
         AuditAction.BANNED,
-        lambda s: services.member_ban(actor=s["mod"], target=s["author"], reason="r"),
+        lambda s: moderation_sanctions.member_ban(actor=s["mod"], target=s["author"], reason="r"),
     ),
     "unban": (
         AuditAction.UNBANNED,
-        lambda s: services.member_unban(actor=s["mod"], target=s["author"], reason="r"),
+        lambda s: moderation_sanctions.member_unban(actor=s["mod"], target=s["author"], reason="r"),
     ),
     "join_approve": (
         AuditAction.JOIN_APPROVED,
-        lambda s: services.queue_decide_join(
+        lambda s: moderation_queue.queue_decide_join(
             actor=s["mod"], join_request=s["request"], approve=True, reason="r"
         ),
     ),
     "join_reject": (
         AuditAction.JOIN_REJECTED,
-        lambda s: services.queue_decide_join(
+        lambda s: moderation_queue.queue_decide_join(
             actor=s["mod"], join_request=s["request"], approve=False, reason="r"
         ),
     ),
@@ -107,8 +110,8 @@ SETUP = {
     "dismiss": _flag,
     "approve": lambda s: s.update(held=_hold(s)),
     "reject": lambda s: s.update(held=_hold(s)),
-    "unmute": lambda s: services.member_mute(actor=s["mod"], target=s["author"], days=1),
-    "unban": lambda s: services.member_ban(actor=s["mod"], target=s["author"]),
+    "unmute": lambda s: moderation_sanctions.member_mute(actor=s["mod"], target=s["author"], days=1),
+    "unban": lambda s: moderation_sanctions.member_ban(actor=s["mod"], target=s["author"]),
     "join_approve": lambda s: s.update(
         request=JoinRequest.objects.create(community=s["community"], user=s["make_user"]())
     ),
@@ -142,7 +145,7 @@ def test_failing_step_leaves_no_entry_and_no_change(scene):
     _flag(scene)
     membership_leave(membership=scene["author"])
     with pytest.raises(ValidationError):
-        services.queue_resolve_flags(
+        moderation_queue.queue_resolve_flags(
             actor=scene["mod"], post=scene["post"], action="hide", sanction="mute", mute_days=1
         )
     assert not AuditLogEntry.objects.exists()
@@ -154,7 +157,7 @@ def test_failing_step_leaves_no_entry_and_no_change(scene):
 def test_audit_log_page_filters_and_paginates(client, scene):
     mod, author = scene["mod"], scene["author"]
     for i in range(60):
-        services.member_warn(actor=mod, target=author, reason=f"warning {i}")
+        moderation_sanctions.member_warn(actor=mod, target=author, reason=f"warning {i}")
     services.post_hide(actor=mod, post=scene["post"], reason="off topic")
     client.force_login(mod.user)
     url = reverse("mod-log", args=[scene["community"].slug])
@@ -172,10 +175,12 @@ def test_audit_log_page_filters_and_paginates(client, scene):
 def test_transparency_log_shows_only_what_the_owner_allows(client, scene, show_moderator):
     community, mod, author = scene["community"], scene["mod"], scene["author"]
     url = reverse("transparency-log", args=[community.slug])
-    services.member_warn(actor=mod, target=author, reason="Keep it kind")
+    moderation_sanctions.member_warn(actor=mod, target=author, reason="Keep it kind")
     services.word_filter_add(actor=mod, phrase="secretword", action="block")
     request = JoinRequest.objects.create(community=community, user=scene["make_user"]())
-    services.queue_decide_join(actor=mod, join_request=request, approve=False, reason="private reason")
+    moderation_queue.queue_decide_join(
+        actor=mod, join_request=request, approve=False, reason="private reason"
+    )
     viewer = scene["flagger"]
     client.force_login(viewer.user)
     assert client.get(url).status_code == 404  # off by default

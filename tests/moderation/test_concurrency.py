@@ -11,9 +11,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from communities.models import PostEvent, PostStatus
-from communities.services import post_create
+from communities.discussions.models import PostEvent, PostStatus
+from communities.discussions.services import post_create
 from members.models import JoinRequest, Membership, MembershipEvent
+from moderation import hooks as moderation_hooks
+from moderation import queue as moderation_queue
 from moderation import services
 from moderation.models import AuditLogEntry, Flag
 
@@ -60,10 +62,10 @@ def _check_one_winner(results, mods):
 def test_flagged_post_handled_once(actions, community, make_member, make_thread):
     mods = [make_member(community, role="moderator") for _ in range(2)]
     post = make_thread(make_member(community)).posts.get()
-    services.flag_create(membership=make_member(community), post=post, reason="spam")
+    moderation_hooks.flag_create(membership=make_member(community), post=post, reason="spam")
     results = _race(
         [
-            lambda m=m, a=a: services.queue_resolve_flags(
+            lambda m=m, a=a: moderation_queue.queue_resolve_flags(
                 actor=m, post=post, action=a, sanction="warn", reason="r"
             )
             for m, a in zip(mods, actions, strict=True)
@@ -84,7 +86,10 @@ def test_join_request_approved_once(community, make_member, make_user):
     mods = [make_member(community, role="moderator") for _ in range(2)]
     request = JoinRequest.objects.create(community=community, user=make_user())
     results = _race(
-        [lambda m=m: services.queue_decide_join(actor=m, join_request=request, approve=True) for m in mods]
+        [
+            lambda m=m: moderation_queue.queue_decide_join(actor=m, join_request=request, approve=True)
+            for m in mods
+        ]
     )
     _check_one_winner(results, mods)
     assert Membership.objects.filter(user=request.user, community=community).count() == 1
@@ -99,8 +104,8 @@ def test_held_post_approve_vs_reject(community, make_member, thread):
     held = post_create(author=make_member(community), thread=thread, body_md="wait for me")
     results = _race(
         [
-            lambda: services.queue_decide_held(actor=mods[0], post=held, approve=True),
-            lambda: services.queue_decide_held(actor=mods[1], post=held, approve=False),
+            lambda: moderation_queue.queue_decide_held(actor=mods[0], post=held, approve=True),
+            lambda: moderation_queue.queue_decide_held(actor=mods[1], post=held, approve=False),
         ]
     )
     _check_one_winner(results, mods)

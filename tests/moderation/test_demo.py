@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import io
 
+from communities.demo.moderation import seed
 from members.models import JoinRequest
-from moderation.demo import seed
 from moderation.models import AuditLogEntry, Flag, Sanction, WordFilter
 from moderation.selectors import review_queue_counts
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from communities.models import Post, PostEvent, PostEventKind
-from members.models import Notification
+from communities.discussions.models import Post, PostEvent, PostEventKind
+from members.notifications.models import Notification
+from moderation.hooks import FlagError, flag_create
 from moderation.models import Flag
 from moderation.ratelimit import RateLimited
-from moderation.services import FlagError, flag_create
 
 
 def _opening(thread) -> Post:
@@ -136,6 +136,6 @@ def test_hidden_reply_visible_only_to_author_and_moderators(
 
 
 def post_create_reply(author, thread, body):
-    from communities.services import post_create
+    from communities.discussions.services import post_create
 
     return post_create(author=author, thread=thread, body_md=body)

@@ -4,11 +4,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from communities.models import Post, PostEvent, PostEventKind, PostStatus, Thread
-from communities.services import post_create, thread_create
-from members.models import Notification
+from communities.discussions.models import Post, PostEvent, PostEventKind, PostStatus, Thread
+from communities.discussions.services import post_create, thread_create
+from members.notifications.models import Notification
+from moderation.hooks import PostingRefused
 from moderation.models import WordFilter
-from moderation.services import PostingRefused, post_approve, post_reject
+from moderation.services import post_approve, post_reject
 
 
 @pytest.fixture
@@ -121,9 +122,10 @@ def test_word_filter_page(client, community, moderator, member):
 def test_approved_held_reply_notifies_followers_quoted_and_mentioned_once(
     held_community, thread, make_member, moderator, django_capture_on_commit_callbacks
 ):
-    from communities.models import SubscriptionLevel
-    from communities.services import thread_subscribe
-    from moderation.services import AlreadyHandled, queue_decide_held
+    from communities.discussions.models import SubscriptionLevel
+    from communities.discussions.services import thread_subscribe
+    from moderation.queue import queue_decide_held
+    from moderation.services import AlreadyHandled
 
     opener = thread.posts.get()
     if opener.status == PostStatus.HELD:  # the cast member's own first post waits too

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from communities.models import Post, Reaction
-from moderation.services import member_mute
+from communities.discussions.models import Post, Reaction
+from moderation.sanctions import member_mute
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Post, PostStatus
-from communities.services import post_create
-from members.models import JoinRequest, Membership, MembershipStatus, Notification
+from communities.discussions.models import Post, PostStatus
+from communities.discussions.services import post_create
+from members.models import JoinRequest, Membership, MembershipStatus
+from members.notifications.models import Notification
+from moderation.hooks import flag_create
 from moderation.models import AuditAction, AuditLogEntry, Flag
 from moderation.selectors import review_queue_counts
-from moderation.services import flag_create
 
 
 def _opening(thread) -> Post:
@@ -203,7 +204,8 @@ def test_queue_page_query_budget(
 def test_audit_log_page_query_budget(
     client, community, moderator, make_member, make_thread, django_assert_max_num_queries
 ):
-    from moderation.services import member_warn, post_hide
+    from moderation.sanctions import member_warn
+    from moderation.services import post_hide
 
     for _ in range(10):
         author = make_member(community)

@@ -6,8 +6,9 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from communities.models import Post, Space
-from communities.services import post_create, thread_create
+from communities.discussions.models import Post
+from communities.discussions.services import post_create, thread_create
+from communities.models import Space
 from members.models import Membership
 from moderation.models import CommunityLimits
 from moderation.ratelimit import Limit, RateLimited, describe_wait, hit

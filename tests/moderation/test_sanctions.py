@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.discussions.services import post_create, thread_create
 from communities.models import Space
-from communities.services import post_create, thread_create
 from members import access
 from members.models import (
     Invite,
@@ -17,20 +17,13 @@ from members.models import (
     MembershipEvent,
     MembershipEventKind,
     MembershipStatus,
-    Notification,
 )
+from members.notifications.models import Notification
 from members.services import MembershipError, join_request_approve, membership_join
+from moderation.hooks import PostingRefused, moderation_check_react
 from moderation.models import AuditLogEntry, Sanction
+from moderation.sanctions import member_ban, member_mute, member_unban, member_unmute, member_warn
 from moderation.selectors import active_mute
-from moderation.services import (
-    PostingRefused,
-    member_ban,
-    member_mute,
-    member_unban,
-    member_unmute,
-    member_warn,
-    moderation_check_react,
-)
 
 
 def test_mute_blocks_posting_and_reacting_until_it_expires(community, moderator, member, thread):

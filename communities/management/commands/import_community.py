@@ -9,8 +9,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from communities.archive import ArchiveProblems, import_archive
-from communities.export_services import claims_for_community
+from communities.portability.load import import_archive
+from communities.portability.services import claims_for_community
+from communities.portability.validate import ArchiveProblems
 from members.models import User
 
 
@@ -55,7 +56,7 @@ class Command(BaseCommand):
 
         try:
             if options["check"]:
-                from communities.archive import open_archive, validate_archive
+                from communities.portability.validate import open_archive, validate_archive
 
                 with open_archive(path) as zf:
                     _manifest, index = validate_archive(zf, progress=progress)

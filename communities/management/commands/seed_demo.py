@@ -53,9 +53,11 @@ from django.core.management.base import BaseCommand, OutputWrapper
 from django.db import transaction
 from django.utils import timezone
 
-from communities import demo_data as data
-from communities.models import Community, Space, Thread, ThreadKind
-from communities.services import community_create, post_create, thread_create
+from communities.demo import data
+from communities.discussions.models import Thread, ThreadKind
+from communities.discussions.services import post_create, thread_create
+from communities.models import Community, Space
+from communities.services import community_create
 from members.models import (
     Invite,
     InviteRedemption,
@@ -68,11 +70,11 @@ from members.models import (
 from members.services import membership_join, membership_leave, membership_set_role
 
 EXTENSION_MODULES = [
-    "members.demo",
-    "members.demo_profiles",
-    "communities.demo_discussions",
-    "communities.demo_rituals",
-    "moderation.demo",
+    "communities.demo.members",
+    "communities.demo.profiles",
+    "communities.demo.discussions",
+    "communities.demo.rituals",
+    "communities.demo.moderation",
     "metrics.demo",
 ]
 RANDOM_SEED = 20241121

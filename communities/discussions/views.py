@@ -1,0 +1,491 @@
+"""Discussion pages: threads and posts. Views are thin: access, then a selector or service."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from communities import markdown as communities_markdown
+from communities.discussions import selectors, services
+from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
+from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
+from members import access
+from moderation.hooks import PostingRefused, moderation_check_react
+from moderation.ratelimit import RateLimited
+
+
+def _post_base(slug: str) -> str:
+    """The "/c/<slug>/p/" prefix: post URLs are this plus "<id>/" and an action."""
+    return reverse("post-permalink", args=[slug, 0])[: -len("0/")]
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+def _limited(request: HttpRequest, exc: RateLimited) -> HttpResponse | None:
+    """htmx/JSON callers get 429 + Retry-After; plain form posts get None (the form is re-rendered
+    with the message, keeping the text, also with 429 + Retry-After)."""
+    from moderation.views import rate_limited_response
+
+    return rate_limited_response(request, exc)
+
+
+def _with_retry_after(response: HttpResponse, retry_after: int | None) -> HttpResponse:
+    if retry_after:
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _thread_url(thread: Thread, page: int | None = None, anchor: str = "") -> str:
+    url = reverse("thread-detail", args=[thread.community.slug, thread.pk, thread.slug or "thread"])
+    if page and page > 1:
+        url += f"?page={page}"
+    return url + (f"#{anchor}" if anchor else "")
+
+
+def _thread_context(
+    request: HttpRequest, thread: Thread, acc: access.CommunityAccess, page_number: object
+) -> dict:
+    membership = acc.membership
+    user_id = membership.user_id if membership else None
+    # Reaction counts come with the posts (annotations): one query for posts and reactions.
+    # Posts by members the viewer muted are flagged in the same query and shown collapsed.
+    posts_qs = selectors.with_muted_authors(
+        selectors.with_reaction_counts(selectors.thread_posts(thread=thread, membership=membership), user_id),
+        user_id,
+    )
+    paginator = Paginator(posts_qs, selectors.POSTS_PER_PAGE)
+    last_read = None
+    level = None
+    if membership is not None:
+        last_read, level, n_posts = selectors.reader_state(membership=membership, thread=thread)
+        paginator.__dict__["count"] = n_posts  # counted in the reader-state query: one query fewer
+    page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
+    posts = list(page.object_list)
+    is_staff = access.is_staff(membership)
+    rows = []
+    for p in posts:
+        rows.append(
+            {
+                "post": p,
+                "reactions": selectors.reactions_of(p),
+                "is_new": membership is not None and last_read is not None and p.pk > last_read,
+                "can_edit": access.can_edit_post(membership, p),
+                "can_restore": access.can_restore_post(membership, p),
+                "can_history": p.edited_at is not None and access.can_see_post_history(membership, p),
+                "show_body": p.removed_at is None
+                or is_staff
+                or (membership is not None and p.author_id == membership.user_id),
+            }
+        )
+    # Long threads: offer the jump whenever the first unread post may be on another page
+    # (the target works it out, and lands on the composer when everything is read).
+    has_unread_elsewhere = membership is not None and last_read is not None and page.has_other_pages()
+    return {
+        "community": acc.community,
+        "access": acc,
+        "thread": thread,
+        "page": page,
+        "rows": rows,
+        "reactions_enabled": membership is not None,
+        "last_read": last_read,
+        "subscription": level,
+        "is_staff": is_staff,
+        "jump_unread": has_unread_elsewhere,
+        "can_reply": membership is not None and (not thread.locked or is_staff),
+        # Post URLs built from one reversed prefix: reversing ~5 URLs per post dominated rendering.
+        "p_base": _post_base(acc.community.slug),
+        "u_base": reverse("profile", args=["x"])[: -len("x/")],
+    }
+
+
+@require_GET
+def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: str = "") -> HttpResponse:
+    thread, acc = access.thread_for_reader(request.user, slug, thread_id)
+    ctx = _thread_context(request, thread, acc, request.GET.get("page"))
+    reply_to = None
+    initial = {}
+    if acc.membership is not None and request.GET.get("reply_to", "").isdigit():
+        reply_to = (
+            selectors.thread_posts(thread=thread, membership=acc.membership)
+            .filter(pk=int(request.GET["reply_to"]), removed_at__isnull=True)
+            .first()
+        )
+        if reply_to is not None:
+            quoted = "\n".join("> " + line for line in reply_to.body_md[:400].splitlines())
+            initial = {"reply_to": reply_to.pk, "body": f"{quoted}\n\n"}
+    ctx["form"] = ReplyForm(initial=initial)
+    ctx["reply_to"] = reply_to
+    if acc.membership is not None and ctx["rows"]:
+        # Reading a page moves the reader's own marker; it changes nothing anyone else sees.
+        services.thread_mark_read(
+            user_id=acc.membership.user_id,
+            thread_id=thread.pk,
+            post_id=max(r["post"].pk for r in ctx["rows"]),
+            known=ctx["last_read"],
+        )
+    return render(request, "communities/thread.html", ctx)
+
+
+@require_GET
+def thread_first_unread(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
+    thread, acc = access.thread_for_reader(request.user, slug, thread_id)
+    if acc.membership is None:
+        return redirect(_thread_url(thread))
+    post = selectors.first_unread_post(thread=thread, membership=acc.membership)
+    if post is None:
+        last = selectors.thread_posts(thread=thread, membership=acc.membership).last()
+        if last is None:
+            return redirect(_thread_url(thread))
+        last_page = selectors.post_position(post=last, membership=acc.membership)
+        return redirect(_thread_url(thread, last_page, "composer"))
+    page = selectors.post_position(post=post, membership=acc.membership)
+    return redirect(_thread_url(thread, page, f"post-{post.pk}"))
+
+
+@require_GET
+def post_permalink(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
+    post, acc = access.post_for_reader(request.user, slug, post_id)
+    thread, acc = access.thread_for_reader(request.user, slug, post.thread_id)
+    post.thread = thread
+    page = selectors.post_position(post=post, membership=acc.membership)
+    return redirect(_thread_url(thread, page, f"post-{post.pk}"))
+
+
+@require_http_methods(["GET", "POST"])
+def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
+    acc = access.community_for_member(request.user, slug)
+    spaces = selectors.visible_spaces(acc.community, acc.membership)
+    initial = {}
+    wanted = request.GET.get("space")
+    if wanted:
+        initial["space"] = next((s.pk for s in spaces if s.slug == wanted), None)
+    form = ThreadForm(request.POST or None, spaces=spaces, initial=initial)
+    preview = None
+    status = 200
+    retry_after = None
+    if request.method == "POST":
+        if form.is_valid():
+            if "preview" in request.POST:
+                try:
+                    preview = _preview_html(form.cleaned_data["body"])
+                except _PreviewError as exc:
+                    form.add_error("body", str(exc))
+            else:
+                try:
+                    thread = services.thread_create(
+                        author=acc.membership,
+                        space=form.cleaned_data["space"],
+                        title=form.cleaned_data["title"],
+                        body_md=form.cleaned_data["body"],
+                    )
+                except RateLimited as exc:
+                    if (limited := _limited(request, exc)) is not None:
+                        return limited
+                    form.add_error(None, exc.messages[0])
+                    retry_after = exc.retry_after
+                except ValidationError as exc:
+                    for msg in _errors(exc):
+                        form.add_error(None, msg)
+                else:
+                    messages.success(request, "Your thread is up.")
+                    return redirect(_thread_url(thread))
+        if form.errors:
+            status = 400
+    response = render(
+        request,
+        "communities/thread_new.html",
+        {"community": acc.community, "access": acc, "form": form, "preview": preview},
+        status=status,
+    )
+    return _with_retry_after(response, retry_after)
+
+
+@require_POST
+def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
+    thread, acc = access.thread_for_member(request.user, slug, thread_id)
+    form = ReplyForm(request.POST)
+    preview = None
+    retry_after = None
+    if form.is_valid():
+        reply_to = None
+        if form.cleaned_data.get("reply_to"):
+            reply_to = Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread).first()
+        if "preview" in request.POST:
+            try:
+                preview = _preview_html(form.cleaned_data["body"])
+            except _PreviewError as exc:
+                form.add_error("body", str(exc))
+        else:
+            try:
+                post = services.post_create(
+                    author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
+                )
+            except RateLimited as exc:
+                if (limited := _limited(request, exc)) is not None:
+                    return limited
+                form.add_error(None, exc.messages[0])
+                retry_after = exc.retry_after
+            except ValidationError as exc:
+                for msg in _errors(exc):
+                    form.add_error(None, msg)
+            else:
+                return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
+    # Show the last page with the composer, keeping what was typed.
+    ctx = _thread_context(request, thread, acc, "last")
+    ctx["form"] = form
+    ctx["preview"] = preview
+    ctx["reply_to"] = None
+    if form.is_valid() and form.cleaned_data.get("reply_to"):
+        ctx["reply_to"] = (
+            Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread)
+            .select_related("author")
+            .first()
+        )
+    response = render(request, "communities/thread.html", ctx, status=200 if preview is not None else 400)
+    return _with_retry_after(response, retry_after)
+
+
+def _preview_html(body: str) -> str:
+    try:
+        return communities_markdown.render_user_markdown(body)
+    except ValidationError as exc:
+        raise _PreviewError(" ".join(exc.messages)) from exc
+
+
+class _PreviewError(Exception):
+    pass
+
+
+@require_POST
+def preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """htmx live preview: the same renderer as posting, nothing is saved."""
+    access.community_for_member(request.user, slug)
+    body = request.POST.get("body", "")
+    error = ""
+    html = ""
+    if len(body) > services.MAX_BODY_CHARS:
+        error = f"Posts are limited to {services.MAX_BODY_CHARS:,} characters (this one has {len(body):,})."
+    else:
+        try:
+            html = communities_markdown.render_user_markdown(body) if body.strip() else ""
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    return render(request, "communities/_preview.html", {"preview": html, "preview_error": error})
+
+
+@require_http_methods(["GET", "POST"])
+def post_edit(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
+    post, acc = access.post_for_member(request.user, slug, post_id)
+    if not access.can_edit_post(acc.membership, post):
+        raise PermissionDenied("Only the author can edit this post.")
+    initial = {"body": post.body_md, "title": post.thread.title}
+    form = PostEditForm(request.POST or None, initial=initial, is_opening=post.is_opening)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            try:
+                preview = _preview_html(form.cleaned_data["body"])
+            except _PreviewError as exc:
+                form.add_error("body", str(exc))
+        else:
+            try:
+                services.post_edit(
+                    editor=acc.membership,
+                    post=post,
+                    body_md=form.cleaned_data["body"],
+                    title=form.cleaned_data.get("title"),
+                )
+            except ValidationError as exc:
+                for msg in _errors(exc):
+                    form.add_error(None, msg)
+            else:
+                messages.success(request, "Saved. The earlier version is kept in the post's history.")
+                return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
+    return render(
+        request,
+        "communities/post_edit.html",
+        {
+            "community": acc.community,
+            "access": acc,
+            "post": post,
+            "thread": post.thread,
+            "form": form,
+            "preview": preview,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def post_history(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
+    post, acc = access.post_for_reader(request.user, slug, post_id)
+    if not access.can_see_post_history(acc.membership, post):
+        if acc.membership is None:
+            access.community_for_member(request.user, slug)
+        raise PermissionDenied("Only the author and moderators can see a post's history.")
+    return render(
+        request,
+        "communities/post_history.html",
+        {
+            "community": acc.community,
+            "access": acc,
+            "post": post,
+            "thread": post.thread,
+            "revisions": selectors.post_revisions(post),
+        },
+    )
+
+
+@require_POST
+def post_delete(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
+    post, acc = access.post_for_member(request.user, slug, post_id)
+    if not access.can_edit_post(acc.membership, post):
+        raise PermissionDenied("Only the author can delete this post.")
+    services.post_delete(actor=acc.membership, post=post)
+    messages.success(request, "Post deleted. A moderator can restore it if it was a mistake.")
+    if post.is_opening:
+        return redirect(acc.community.get_absolute_url())
+    return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
+
+
+@require_POST
+def post_restore(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
+    post, acc = access.post_for_member(request.user, slug, post_id)
+    if not access.can_restore_post(acc.membership, post):
+        raise PermissionDenied("Only moderators can restore posts.")
+    services.post_restore(actor=acc.membership, post=post)
+    messages.success(request, "Post restored.")
+    return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
+
+
+@require_POST
+def post_react(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
+    post, acc = access.post_for_member(request.user, slug, post_id)
+    kind = request.POST.get("kind", "")
+    if kind not in ReactionKind.values:
+        return HttpResponse("Unknown reaction.", status=400, content_type="text/plain")
+    try:
+        # Muted members can read but not react (PostingRefused says until when).
+        moderation_check_react(acc.membership)
+        services.reaction_toggle(user_id=acc.membership.user_id, post=post, kind=kind)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        if request.htmx:
+            status = 403 if isinstance(exc, PostingRefused) else 400
+            return HttpResponse(message, status=status, content_type="text/plain")
+        messages.error(request, message)
+    if request.htmx:
+        summary = selectors.reaction_summary([post.pk], acc.membership.user_id)[post.pk]
+        return render(
+            request,
+            "communities/_reactions.html",
+            {
+                "post": post,
+                "reactions": summary,
+                "community": acc.community,
+                "reactions_enabled": True,
+                "p_base": _post_base(acc.community.slug),
+            },
+        )
+    return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
+
+
+@require_POST
+def thread_subscribe(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
+    thread, acc = access.thread_for_member(request.user, slug, thread_id)
+    level = request.POST.get("level", "")
+    if level not in {*SubscriptionLevel.values, "default"}:
+        return HttpResponse("Unknown choice.", status=400, content_type="text/plain")
+    services.thread_subscribe(
+        user_id=acc.membership.user_id, thread=thread, level=None if level == "default" else level
+    )
+    labels = {
+        "following": "You follow this thread.",
+        "muted": "Muted: this thread won't notify you.",
+        "default": "Back to default notifications.",
+    }
+    messages.success(request, labels[level])
+    return redirect(_thread_url(thread))
+
+
+@require_http_methods(["GET", "POST"])
+def thread_moderate(request: HttpRequest, slug: str, thread_id: int, action: str) -> HttpResponse:
+    thread, acc = access.thread_for_staff(request.user, slug, thread_id)
+    if request.method == "GET":
+        if action != "move":
+            return HttpResponse("Use the buttons on the thread page.", status=405, content_type="text/plain")
+        form = MoveThreadForm(
+            initial={"space": thread.space_id}, spaces=selectors.visible_spaces(acc.community, acc.membership)
+        )
+        return render(
+            request,
+            "communities/thread_move.html",
+            {"community": acc.community, "access": acc, "thread": thread, "form": form},
+        )
+    if action == "pin":
+        services.thread_set_pinned(actor=acc.membership, thread=thread, pinned=True)
+    elif action == "unpin":
+        services.thread_set_pinned(actor=acc.membership, thread=thread, pinned=False)
+    elif action == "lock":
+        services.thread_set_locked(actor=acc.membership, thread=thread, locked=True)
+    elif action == "unlock":
+        services.thread_set_locked(actor=acc.membership, thread=thread, locked=False)
+    elif action == "move":
+        form = MoveThreadForm(request.POST, spaces=selectors.visible_spaces(acc.community, acc.membership))
+        if not form.is_valid():
+            messages.error(request, "Choose a space to move the thread to.")
+            return redirect(_thread_url(thread))
+        services.thread_move(actor=acc.membership, thread=thread, space=form.cleaned_data["space"])
+    else:
+        raise Http404
+    done = {
+        "pin": "Pinned.",
+        "unpin": "Unpinned.",
+        "lock": "Locked: only moderators can reply now.",
+        "unlock": "Unlocked.",
+        "move": f"Moved to {thread.space.name}.",
+    }
+    messages.success(request, done[action])
+    return redirect(_thread_url(thread))
+
+
+@require_POST
+def community_mark_read(request: HttpRequest, slug: str) -> HttpResponse:
+    acc = access.community_for_member(request.user, slug)
+    services.community_mark_all_read(user_id=acc.membership.user_id, community=acc.community)
+    messages.success(request, "All threads marked read.")
+    return redirect(acc.community.get_absolute_url())
+
+
+def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> dict:
+    """The community home's thread list (used by community_home): filter by space, paginate."""
+    space = None
+    spaces = selectors.visible_spaces(acc.community, acc.membership)
+    if request.GET.get("space"):
+        space = access.space_for_reader(acc, request.GET["space"], spaces)
+    qs = selectors.thread_list(community=acc.community, membership=acc.membership, space=space)
+    # No COUNT(*): fetch one row more than a page to know whether there is an older page.
+    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    number = max(1, min(number, 10_000))
+    size = selectors.THREADS_PER_PAGE
+    rows = list(qs[(number - 1) * size : number * size + 1])
+    return {
+        "thread_page": {
+            "number": number,
+            "has_previous": number > 1,
+            "has_next": len(rows) > size,
+            "previous_page_number": number - 1,
+            "next_page_number": number + 1,
+        },
+        "threads": rows[:size],
+        "current_space": space,
+        "spaces": spaces,
+    }

@@ -1,0 +1,107 @@
+"""Search: the one function (PostgreSQL full text with a plain SQLite fallback) and its helpers."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.db import connection
+from django.db.models import F, Func, Q, QuerySet
+
+from communities.discussions.models import (
+    Post,
+    PostStatus,
+)
+from communities.models import Community
+from members.access import visible_spaces_q
+from members.models import Membership, MembershipStatus
+
+SEARCH_PER_PAGE = 20
+HL_START, HL_STOP = "\x02", "\x03"  # highlight sentinels, turned into <mark> after escaping
+
+
+# --- Search: the one function; PostgreSQL full-text with a plain fallback on SQLite ---------------
+
+
+def _readable_post_q(user: object, community: Community | None, membership: Membership | None) -> Q | None:
+    """Posts the searcher may read: published, not removed, in a live thread of a space they
+    may see, in a community they may read. None when there is nothing they may read."""
+    base = Q(status=PostStatus.PUBLISHED, removed_at__isnull=True, thread__removed_at__isnull=True)
+    if community is not None:
+        return base & Q(community=community) & visible_spaces_q(membership, prefix="thread__space__")
+    if not getattr(user, "is_authenticated", False):
+        return None
+    scopes = Q(pk__in=[])
+    memberships = Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).only(
+        "community_id", "role", "status"
+    )
+    for m in memberships:
+        scopes |= Q(community_id=m.community_id) & visible_spaces_q(m, prefix="thread__space__")
+    return base & scopes
+
+
+def search_posts(
+    *, user: object, query: str, community: Community | None = None, membership: Membership | None = None
+) -> QuerySet[Post] | list:
+    """Search posts (and thread titles) the user may read.
+
+    Within ``community`` (the caller has checked read access and passes the membership), or
+    across every community the user is an active member of. Each result has ``snippet``: plain
+    text with HL_START/HL_STOP around matches (escape it, then turn those into <mark>).
+    """
+    query = " ".join((query or "").split())[:200]
+    if not query:
+        return []
+    scope = _readable_post_q(user, community, membership)
+    if scope is None:
+        return []
+    qs = Post.objects.filter(scope).select_related("thread", "thread__space", "community", "author")
+    if connection.vendor == "postgresql":
+        sq = SearchQuery(query, config="english", search_type="websearch")
+        body_vec = TsVector(F("body_md"))
+        title_vec = TsVector(F("thread__title"))
+        return (
+            qs.annotate(body_vec=body_vec, title_vec=title_vec)
+            .filter(Q(body_vec=sq) | Q(title_vec=sq, is_opening=True))
+            .annotate(
+                rank=SearchRank(body_vec, sq) + 2 * SearchRank(title_vec, sq),
+                snippet=SearchHeadline(
+                    "body_md",
+                    sq,
+                    config="english",
+                    start_sel=HL_START,
+                    stop_sel=HL_STOP,
+                    max_words=30,
+                    min_words=10,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                ),
+            )
+            .order_by("-rank", "-created_at")
+        )
+    words = query.split()[:8]
+    match = Q()
+    for w in words:
+        match &= Q(body_md__icontains=w) | Q(thread__title__icontains=w, is_opening=True)
+    return qs.filter(match).order_by("-created_at")
+
+
+def plain_snippet(text: str, query: str, width: int = 220) -> str:
+    """SQLite fallback: a window of the text around the first match, matches marked with sentinels."""
+    words = [w for w in (query or "").split() if w][:8]
+    lower = text.lower()
+    first = min((i for i in (lower.find(w.lower()) for w in words) if i >= 0), default=0)
+    start = max(0, first - width // 3)
+    snippet = text[start : start + width]
+    snippet = ("…" if start else "") + snippet + ("…" if start + width < len(text) else "")
+    for w in sorted(set(words), key=len, reverse=True):
+        snippet = re.sub(re.escape(w), lambda m: f"{HL_START}{m.group(0)}{HL_STOP}", snippet, flags=re.I)
+    return snippet
+
+
+class TsVector(Func):
+    """to_tsvector('english', col) without COALESCE, so it matches the GIN expression index."""
+
+    function = "to_tsvector"
+    template = "to_tsvector('english'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()

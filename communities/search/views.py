@@ -1,0 +1,56 @@
+"""Search within a community and across the member's communities."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from communities.search import selectors as search_selectors
+from communities.search.forms import SearchForm
+from members import access
+
+
+def _results(request: HttpRequest, query: str, **scope: object) -> tuple[object, bool]:
+    results = search_selectors.search_posts(user=request.user, query=query, **scope)
+    page = Paginator(results, search_selectors.SEARCH_PER_PAGE).get_page(request.GET.get("page"))
+    if connection.vendor != "postgresql":
+        for post in page.object_list:
+            post.snippet = search_selectors.plain_snippet(post.body_md, query)
+    return page, bool(query.strip())
+
+
+@require_GET
+def community_search(request: HttpRequest, slug: str) -> HttpResponse:
+    acc = access.community_for_reader(request.user, slug)
+    form = SearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page, searched = _results(request, query, community=acc.community, membership=acc.membership)
+    return render(
+        request,
+        "communities/search.html",
+        {
+            "community": acc.community,
+            "access": acc,
+            "form": form,
+            "page": page,
+            "query": query,
+            "searched": searched,
+        },
+    )
+
+
+@require_GET
+def global_search(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        raise access.LoginRequired
+    form = SearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page, searched = _results(request, query)
+    return render(
+        request,
+        "communities/search_all.html",
+        {"form": form, "page": page, "query": query, "searched": searched},
+    )

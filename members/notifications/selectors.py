@@ -1,0 +1,68 @@
+"""Reads of notifications and email delivery preferences."""
+
+from __future__ import annotations
+
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+
+from members.models import ROLE_RANK, Membership, MembershipStatus, User
+from members.notifications.models import (
+    DEFAULT_EMAIL_DELIVERY,
+    EmailDelivery,
+    Notification,
+    NotificationPreference,
+)
+
+# --- Notifications ---------------------------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+def visible_notifications_q(user: User) -> Q:
+    """Which of ``user``'s notifications they can still see, as one filter (EXISTS subqueries,
+    no query of its own): notifications not about a thread, and notifications about a thread in
+    a community where they are an active member whose role reaches the thread's space."""
+
+    def member_with(roles: list[str] | None = None) -> Exists:
+        ms = Membership.objects.filter(
+            user_id=user.pk, status=MembershipStatus.ACTIVE, community_id=OuterRef("community_id")
+        )
+        return Exists(ms.filter(role__in=roles) if roles is not None else ms)
+
+    scopes = Q(thread__isnull=True) | (Q(thread__space__min_role="") & member_with())
+    for role, rank in ROLE_RANK.items():
+        reaching = [r.value for r, r_rank in ROLE_RANK.items() if r_rank >= rank]
+        scopes |= Q(thread__space__min_role=role.value) & member_with(reaching)
+    return scopes
+
+
+def visible_notifications(user: User) -> QuerySet[Notification]:
+    """The user's notifications about things they can still see: notifications about a thread
+    disappear if they left the community or the thread's space is now above their role.
+    The header bell counts the unread ones with the same filter."""
+    return (
+        Notification.objects.filter(recipient=user)
+        .filter(visible_notifications_q(user))
+        .select_related("actor", "community")
+        .order_by("-created_at", "-id")
+    )
+
+
+def email_delivery_for(user_id: int, kind: str) -> str:
+    """What ``user`` chose for this kind: immediately, digest or never (default per kind)."""
+    chosen = (
+        NotificationPreference.objects.filter(user_id=user_id, kind=kind)
+        .values_list("delivery", flat=True)
+        .first()
+    )
+    return chosen or DEFAULT_EMAIL_DELIVERY.get(kind, EmailDelivery.NEVER)
+
+
+def email_deliveries(user: User) -> dict[str, str]:
+    """Every kind with the user's choice (or the default)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    return {kind: chosen.get(kind, default) for kind, default in DEFAULT_EMAIL_DELIVERY.items()}

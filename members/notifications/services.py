@@ -1,0 +1,54 @@
+"""Creating notifications; each may queue an email after commit."""
+
+from __future__ import annotations
+
+from config.jobs import enqueue_on_commit
+from members.notifications.models import Notification
+
+
+def notification_create(
+    *,
+    recipient_id: int,
+    kind: str,
+    text: str,
+    url: str = "",
+    community_id: int | None = None,
+    actor_id: int | None = None,
+    thread_id: int | None = None,
+    post_id: int | None = None,
+    send_email: bool = True,
+) -> Notification:
+    """Create an in-app notification: the one place notifications are made.
+
+    Email delivery hangs off the row: once the surrounding transaction commits, a task decides
+    per the recipient's preference (immediately / in the digest / never) and re-checks access
+    at send time. Pass ``send_email=False`` for notices that must stay in-app only.
+
+    Mentions, replies and quotes by someone the recipient has muted are not stored at all; the
+    returned instance is then unsaved (``pk`` is None).
+    """
+    from members.profiles.models import MutedMember
+
+    notification = Notification(
+        recipient_id=recipient_id,
+        kind=kind,
+        text=text[:300],
+        url=url[:300],
+        community_id=community_id,
+        actor_id=actor_id,
+        thread_id=thread_id,
+        post_id=post_id,
+    )
+
+    if (
+        actor_id is not None
+        and kind in {Notification.Kind.REPLY, Notification.Kind.MENTION, Notification.Kind.QUOTE}
+        and MutedMember.objects.filter(user_id=recipient_id, muted_user_id=actor_id).exists()
+    ):
+        return notification
+    notification.save()
+    if send_email:
+        # Once the event is committed, trouble queueing its email (broker down, or an SMTP error
+        # when tasks run eagerly) is logged by the helper, never turned into an error page.
+        enqueue_on_commit("members.tasks.send_notification_email", notification.pk)
+    return notification
