@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from communities.discussions.selectors import visible_spaces
 from communities.models import Community, Space
-from communities.selectors import visible_spaces
 from members import access
 from members.models import Membership, MembershipStatus
 from members.tokens.auth import community, require

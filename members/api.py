@@ -11,7 +11,8 @@ from pydantic import Field
 
 from members import access
 from members.models import Membership, MembershipStatus
-from members.selectors import member_list, profile_page
+from members.profiles.selectors import profile_page
+from members.selectors import member_list
 from members.tokens.auth import community, require
 from members.tokens.models import TokenScope
 from members.tokens.paging import DEFAULT_LIMIT, MAX_LIMIT, cursor_page, page_of

@@ -10,15 +10,16 @@ from ninja import Path, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import Field
 
-from communities.models import Post
+from communities.discussions.models import Post
 from members import access
 from members.services import MembershipError
 from members.tokens.auth import community
 from members.tokens.idempotency import idempotent
 from members.tokens.models import TokenScope
 from members.tokens.schemas import IdPath, PersonOut, SafeText, SlugPath, responses
+from moderation import queue as moderation_queue
 from moderation import selectors, services
-from moderation.services import MAX_MUTE_DAYS
+from moderation.sanctions import MAX_MUTE_DAYS
 
 router = Router(tags=["moderation"])
 
@@ -165,7 +166,7 @@ def review_decide(
             join_request, acc = access.join_request_for_staff(acc.membership.user, slug, item_id)
             if payload.decision not in ("approve", "reject"):
                 return Status(400, {"detail": "Choose approve or reject."})
-            services.queue_decide_join(
+            moderation_queue.queue_decide_join(
                 actor=acc.membership,
                 join_request=join_request,
                 approve=payload.decision == "approve",
@@ -177,7 +178,7 @@ def review_decide(
             post = _post_of(acc, item_id)
             if payload.decision not in ("keep", "hide", "delete"):
                 return Status(400, {"detail": "Choose keep, hide or delete."})
-            services.queue_resolve_flags(
+            moderation_queue.queue_resolve_flags(
                 actor=acc.membership,
                 post=post,
                 action=payload.decision,
@@ -194,7 +195,7 @@ def review_decide(
             post = _post_of(acc, item_id)
             if payload.decision not in ("approve", "reject"):
                 return Status(400, {"detail": "Choose approve or reject."})
-            services.queue_decide_held(
+            moderation_queue.queue_decide_held(
                 actor=acc.membership,
                 post=post,
                 approve=payload.decision == "approve",

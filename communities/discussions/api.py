@@ -11,8 +11,8 @@ from ninja import Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import Field
 
-from communities import selectors, services
-from communities.models import Post, Reaction, ReactionKind, Thread
+from communities.discussions import selectors, services
+from communities.discussions.models import Post, Reaction, ReactionKind, Thread
 from members import access
 from members.access import CommunityAccess
 from members.tokens.auth import community
@@ -20,7 +20,7 @@ from members.tokens.idempotency import idempotent
 from members.tokens.models import TokenScope
 from members.tokens.paging import DEFAULT_LIMIT, MAX_LIMIT, cursor_page, page_of
 from members.tokens.schemas import IdPath, OptionalId, PersonOut, SafeText, SlugPath, responses
-from moderation.services import moderation_check_react
+from moderation.hooks import moderation_check_react
 
 router = Router(tags=["discussions"])
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from communities.selectors import visible_notifications
+from members.notifications.selectors import visible_notifications
 from members.tokens.auth import require
 from members.tokens.models import TokenScope
 from members.tokens.paging import DEFAULT_LIMIT, MAX_LIMIT, cursor_page, page_of

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from communities.discussions.services import post_create, thread_create
 from communities.models import Space
-from communities.services import post_create, thread_create
 from members.models import User
 from members.services import membership_join
 from moderation.models import Flag
