@@ -51,6 +51,7 @@ app.conf.imports = (
     "communities.portability.tasks",
     "communities.rituals.tasks",
     "members.notifications.tasks",
+    "members.tokens.tasks",
     "config.tasks",
 )
 
@@ -87,6 +88,11 @@ app.conf.beat_schedule = {
     "members-dispatch-digests": {
         "task": "members.tasks.dispatch_digests",
         "schedule": crontab(minute="*/15"),
+    },
+    # Every hour at :41: forget API Idempotency-Key answers older than a day (members.tokens).
+    "api-prune-idempotent-requests": {
+        "task": "members.tokens.prune_idempotent_requests",
+        "schedule": crontab(minute=41),
     },
     # Every minute: re-send tasks that could not be published while the broker was down.
     "republish-deferred-tasks": {"task": "members.tasks.republish_deferred_tasks", "schedule": 60.0},
