@@ -10,7 +10,8 @@ from communities.markdown import render_user_markdown
 from communities.models import Community, Space
 from members.models import Role, User
 from members.services import membership_join
-from moderation.models import AuditAction, AuditLogEntry
+from moderation.audit import audit
+from moderation.models import AuditAction
 
 
 @transaction.atomic
@@ -97,10 +98,7 @@ def community_update(*, community: Community, actor: User, **changes: object) ->
         )
     community.full_clean()
     community.save()
-    AuditLogEntry.objects.create(
-        community=community,
-        actor=actor,
-        action=AuditAction.SETTINGS_CHANGED,
-        data={"changed": changed},
+    audit(
+        community_id=community.pk, actor=actor, action=AuditAction.SETTINGS_CHANGED, data={"changed": changed}
     )
     return changed

@@ -29,6 +29,7 @@ from members.models import (
 )
 from members.notifications.models import Notification
 from members.notifications.services import notification_create
+from moderation.audit import audit
 
 
 class MembershipError(Exception):
@@ -242,12 +243,6 @@ def join_request_reject(*, join_request: JoinRequest, actor: User | None, reason
 # --- Roles --------------------------------------------------------------------------------------
 
 
-def _audit(**kwargs: object) -> None:
-    from moderation.audit import audit
-
-    audit(**kwargs)  # type: ignore[arg-type]
-
-
 @transaction.atomic
 def membership_change_role(*, actor: Membership, target: Membership, role: str) -> Membership:
     """An owner gives or takes a role. Recorded in the membership history and the audit log.
@@ -262,7 +257,7 @@ def membership_change_role(*, actor: Membership, target: Membership, role: str) 
     if previous == role:
         return target
     updated = membership_set_role(membership=target, role=role, actor=actor.user)
-    _audit(
+    audit(
         community_id=target.community_id,
         actor=actor.user,
         action=AuditAction.ROLE_CHANGED,
@@ -364,7 +359,7 @@ def invite_revoke(*, invite: Invite, actor: User, at: object = None) -> Invite:
     changed = Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=now)
     invite.refresh_from_db()
     if changed:
-        _audit(
+        audit(
             community_id=invite.community_id,
             actor=actor,
             action=AuditAction.INVITE_REVOKED,

@@ -23,7 +23,7 @@ from moderation.services import (
     _staff_or_403,
     flags_dismiss,
     post_approve,
-    post_delete,
+    post_erase,
     post_hide,
     post_reject,
 )
@@ -57,7 +57,7 @@ def queue_resolve_flags(
     elif action == "hide":
         post = post_hide(actor=actor, post=post, reason=reason)
     elif action == "delete":
-        post = post_delete(actor=actor, post=post, reason=reason)
+        post = post_erase(actor=actor, post=post, reason=reason)
     sanction_author(actor=actor, post=post, sanction=sanction, reason=reason, mute_days=mute_days)
     return post
 

@@ -106,11 +106,17 @@ def _set_removed(post: Post, *, actor: User | None, by_moderator: bool, now: dat
         Thread.objects.filter(pk=post.thread_id).update(reply_count=Greatest(F("reply_count") - 1, 0))
 
 
-def _set_restored(post: Post, *, actor: User | None, now: datetime) -> None:
+def _set_restored(post: Post, *, actor: User | int | None, by_moderator: bool = True, now: datetime) -> None:
     post.removed_at = None
     post.removed_by_moderator = False
     post.save(update_fields=["removed_at", "removed_by_moderator"])
-    PostEvent.objects.create(post=post, kind=PostEventKind.RESTORED, at=now, actor=actor, by_moderator=True)
+    PostEvent.objects.create(
+        post=post,
+        kind=PostEventKind.RESTORED,
+        at=now,
+        actor_id=actor.pk if isinstance(actor, User) else actor,
+        by_moderator=by_moderator,
+    )
     if post.is_opening:
         if post.status == PostStatus.PUBLISHED:
             Thread.objects.filter(pk=post.thread_id).update(removed_at=None)
@@ -197,18 +203,28 @@ def _audit_and_tell_author(*, actor: Membership, post: Post, action: str, reason
 
 @transaction.atomic
 def post_restore(*, actor: Membership, post: Post, reason: str = "") -> Post:
-    """Show a hidden post again (not one a moderator deleted, nor one its author deleted)."""
-    _check_post_target(actor, post)
+    """Bring a removed post back: the one restore, for both kinds of removal.
+
+    Who may is decided by ``access.can_restore_post``: the author undoes their own deletion (not
+    audited, nobody is told); staff restore a post moderation hid (its open flags are resolved as
+    kept, the action is audited and the author told). An erased post never comes back.
+    """
     post = _lock_post(post)
     if post.removed_at is None:
         raise AlreadyHandled(_last_actor(post), "This post")
-    if not post.body_md:
-        raise ValidationError("A deleted post can't be restored.")
-    last_removal = post.events.filter(kind=PostEventKind.REMOVED).order_by("-at", "-pk").first()
-    if last_removal is not None and last_removal.actor_id == post.author_id and not last_removal.by_moderator:
-        raise ValidationError("The author deleted this post; it can't be restored by a moderator.")
+    if post.community_id != actor.community_id:
+        raise PermissionDenied("That post belongs to another community.")
+    if not access.can_restore_post(actor, post):
+        if not post.removed_by_moderator:
+            raise ValidationError("The author deleted this post; only they can restore it.")
+        if not post.body_md:
+            raise ValidationError("A deleted post can't be restored.")
+        raise PermissionDenied("Moderators can't act on posts by the owner or other moderators.")
+    by_moderator = post.removed_by_moderator
     now = timezone.now()
-    _set_restored(post, actor=actor.user, now=now)
+    _set_restored(post, actor=actor.user_id, by_moderator=by_moderator, now=now)
+    if not by_moderator:
+        return post
     _resolve_flags(post, actor=actor.user, resolution="kept", now=now)
     _audit_and_tell_author(
         actor=actor,
@@ -221,9 +237,10 @@ def post_restore(*, actor: Membership, post: Post, reason: str = "") -> Post:
 
 
 @transaction.atomic
-def post_delete(*, actor: Membership, post: Post, reason: str = "") -> Post:
-    """Remove a post for good: its text and earlier versions are erased; the row stays so the
-    thread's history and the metrics' PostEvent record hold."""
+def post_erase(*, actor: Membership, post: Post, reason: str = "") -> Post:
+    """A moderator removes a post for good: its text and earlier versions are erased; the row
+    stays so the thread's history and the metrics' PostEvent record hold. (An author deleting
+    their own post is ``communities.discussions.services.post_delete``.)"""
     _check_post_target(actor, post)
     post = _lock_post(post)
     if not post.body_md:

@@ -285,7 +285,7 @@ def post_moderate(request: HttpRequest, slug: str, post_id: int) -> HttpResponse
     if not form.is_valid():
         messages.error(request, "Choose hide, restore or delete.")
         return redirect(back)
-    action = {"hide": services.post_hide, "restore": services.post_restore, "delete": services.post_delete}
+    action = {"hide": services.post_hide, "restore": services.post_restore, "delete": services.post_erase}
     try:
         action[form.cleaned_data["action"]](
             actor=acc.membership, post=post, reason=form.cleaned_data["reason"]

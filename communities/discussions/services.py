@@ -5,7 +5,7 @@ Each runs in one transaction; reply count and last activity always mean "publish
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Lower
@@ -32,8 +32,9 @@ from config.jobs import enqueue_on_commit
 from members.access import can_see_space
 from members.models import STAFF_ROLES, Membership, MembershipStatus, Role, User
 from members.notifications.models import Notification
+from moderation.audit import audit
 from moderation.hooks import moderation_check_post, moderation_post_created
-from moderation.models import AuditAction, AuditLogEntry
+from moderation.models import AuditAction
 
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 32_000
@@ -301,80 +302,35 @@ def post_edit(
 
 @transaction.atomic
 def post_delete(*, actor: Membership, post: Post, at: object = None) -> Post:
-    """Soft-delete a post by its author: a placeholder stays, moderators can restore it.
-    Deleting the opening post removes the whole thread (as the metrics define it)."""
+    """The author deletes their own post: a placeholder stays, and only the author may undo it
+    (``moderation.services.post_restore``). Deleting the opening post removes the whole thread (as
+    the metrics define it). Moderators never use this: they hide or erase posts
+    (``moderation.services``), which is audited."""
+    if post.author_id != actor.user_id:
+        raise PermissionDenied("Only the author can delete their post.")
     now = at or timezone.now()
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.removed_at is not None:
         return post
-    by_moderator = post.author_id != actor.user_id
-    post.removed_at, post.removed_by_moderator = now, by_moderator
+    post.removed_at, post.removed_by_moderator = now, False
     post.save(update_fields=["removed_at", "removed_by_moderator"])
     PostEvent.objects.create(
-        post=post, kind=PostEventKind.REMOVED, at=now, actor_id=actor.user_id, by_moderator=by_moderator
+        post=post, kind=PostEventKind.REMOVED, at=now, actor_id=actor.user_id, by_moderator=False
     )
     if post.is_opening:
         Thread.objects.filter(pk=post.thread_id).update(removed_at=now)
     _recount_thread(post.thread_id)
-    if by_moderator:
-        _audit(
-            actor,
-            AuditAction.POST_DELETED,
-            post=post,
-            thread_id=post.thread_id,
-            target_user_id=post.author_id,
-        )
     return post
-
-
-@transaction.atomic
-def post_restore(*, actor: Membership, post: Post, at: object = None) -> Post:
-    """A moderator brings a removed post (and, for an opening post, its thread) back."""
-    now = at or timezone.now()
-    post = Post.objects.select_for_update().get(pk=post.pk)
-    if post.removed_at is None:
-        return post
-    post.removed_at, post.removed_by_moderator = None, False
-    post.save(update_fields=["removed_at", "removed_by_moderator"])
-    PostEvent.objects.create(
-        post=post, kind=PostEventKind.RESTORED, at=now, actor_id=actor.user_id, by_moderator=True
-    )
-    if post.is_opening:
-        Thread.objects.filter(pk=post.thread_id).update(removed_at=None)
-    _recount_thread(post.thread_id)
-    _audit(
-        actor, AuditAction.POST_RESTORED, post=post, thread_id=post.thread_id, target_user_id=post.author_id
-    )
-    return post
-
-
-def _audit(
-    actor: Membership,
-    action: str,
-    *,
-    thread_id: int,
-    post: Post | None = None,
-    target_user_id: int | None = None,
-    data: dict | None = None,
-    reason: str = "",
-) -> None:
-    AuditLogEntry.objects.create(
-        community_id=actor.community_id,
-        actor_id=actor.user_id,
-        action=action,
-        target_thread_id=thread_id,
-        target_post=post,
-        target_user_id=target_user_id,
-        data=data or {},
-        reason=reason,
-    )
 
 
 @transaction.atomic
 def thread_set_pinned(*, actor: Membership, thread: Thread, pinned: bool) -> Thread:
     if Thread.objects.filter(pk=thread.pk).exclude(pinned=pinned).update(pinned=pinned):
-        _audit(
-            actor, AuditAction.THREAD_PINNED if pinned else AuditAction.THREAD_UNPINNED, thread_id=thread.pk
+        audit(
+            community_id=thread.community_id,
+            actor=actor.user_id,
+            action=AuditAction.THREAD_PINNED if pinned else AuditAction.THREAD_UNPINNED,
+            target_thread_id=thread.pk,
         )
     thread.pinned = pinned
     return thread
@@ -383,8 +339,11 @@ def thread_set_pinned(*, actor: Membership, thread: Thread, pinned: bool) -> Thr
 @transaction.atomic
 def thread_set_locked(*, actor: Membership, thread: Thread, locked: bool) -> Thread:
     if Thread.objects.filter(pk=thread.pk).exclude(locked=locked).update(locked=locked):
-        _audit(
-            actor, AuditAction.THREAD_LOCKED if locked else AuditAction.THREAD_UNLOCKED, thread_id=thread.pk
+        audit(
+            community_id=thread.community_id,
+            actor=actor.user_id,
+            action=AuditAction.THREAD_LOCKED if locked else AuditAction.THREAD_UNLOCKED,
+            target_thread_id=thread.pk,
         )
     thread.locked = locked
     return thread
@@ -398,10 +357,11 @@ def thread_move(*, actor: Membership, thread: Thread, space: Space) -> Thread:
         return thread
     old = thread.space
     Thread.objects.filter(pk=thread.pk).update(space=space)
-    _audit(
-        actor,
-        AuditAction.THREAD_MOVED,
-        thread_id=thread.pk,
+    audit(
+        community_id=thread.community_id,
+        actor=actor.user_id,
+        action=AuditAction.THREAD_MOVED,
+        target_thread_id=thread.pk,
         data={"from_space": old.pk, "from": old.name, "to_space": space.pk, "to": space.name},
     )
     thread.space = space

@@ -15,6 +15,7 @@ from communities.discussions import selectors, services
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
 from members import access
+from moderation import services as moderation_services
 from moderation.hooks import PostingRefused, moderation_check_react
 from moderation.ratelimit import RateLimited
 
@@ -350,7 +351,7 @@ def post_delete(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     if not access.can_edit_post(acc.membership, post):
         raise PermissionDenied("Only the author can delete this post.")
     services.post_delete(actor=acc.membership, post=post)
-    messages.success(request, "Post deleted. A moderator can restore it if it was a mistake.")
+    messages.success(request, "Post deleted. You can restore it from the thread if it was a mistake.")
     if post.is_opening:
         return redirect(acc.community.get_absolute_url())
     return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
@@ -360,8 +361,8 @@ def post_delete(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
 def post_restore(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     post, acc = access.post_for_member(request.user, slug, post_id)
     if not access.can_restore_post(acc.membership, post):
-        raise PermissionDenied("Only moderators can restore posts.")
-    services.post_restore(actor=acc.membership, post=post)
+        raise PermissionDenied("Only the author can restore a post they deleted.")
+    moderation_services.post_restore(actor=acc.membership, post=post)
     messages.success(request, "Post restored.")
     return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
 

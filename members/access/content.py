@@ -57,8 +57,17 @@ def can_see_post_history(membership: Membership | None, post: Post) -> bool:
 
 
 def can_restore_post(membership: Membership | None, post: Post) -> bool:
-    """Removed posts are restored by staff (owners for posts by staff, as with removal)."""
-    if post.removed_at is None or not is_staff(membership):
+    """Who may bring a removed post back (the one rule; ``moderation.services.post_restore``).
+
+    A post its author deleted is the author's choice: only the author may undo it, while still an
+    active member. A post hidden by moderation is restored by staff (owners for posts by staff, as
+    with removal). A post a moderator erased (its text is gone) can't come back.
+    """
+    if post.removed_at is None or membership is None or membership.status != MembershipStatus.ACTIVE:
+        return False
+    if not post.removed_by_moderator:
+        return post.author_id == membership.user_id
+    if not post.body_md or not is_staff(membership):
         return False
     if membership.role == Role.OWNER or not post.author_staff:
         return True

@@ -215,8 +215,13 @@ def post_visible_to(membership: Membership | None, post: Post) -> bool:
         return True
     if membership is None or post.author_id != membership.user_id:
         return False
-    # Authors see their own held posts, and their posts hidden by moderation (with a notice).
-    return post.removed_at is None or (post.removed_by_moderator and post.status == PostStatus.PUBLISHED)
+    # Authors see their own held posts, their posts hidden by moderation (with a notice), and their
+    # own deletions (as a placeholder with the way to undo them).
+    return (
+        post.removed_at is None
+        or not post.removed_by_moderator
+        or (post.removed_by_moderator and post.status == PostStatus.PUBLISHED)
+    )
 
 
 def visible_posts_q(membership: Membership | None) -> Q:

@@ -154,7 +154,7 @@ def test_edit_keeps_revisions_and_history_visibility(client, member, make_member
     assert client.post(url, {"title": "x", "body": "hijack"}).status_code == 403
 
 
-def test_soft_delete_placeholder_and_moderator_restore(client, member, make_member, moderator, thread):
+def test_soft_delete_placeholder_and_author_restore(client, member, make_member, moderator, thread):
     other = make_member(thread.community)
     reply = post_create(author=member, thread=thread, body_md="Secret-ish reply")
     client.force_login(member.user)
@@ -167,13 +167,19 @@ def test_soft_delete_placeholder_and_moderator_restore(client, member, make_memb
     page = client.get(thread.get_absolute_url())
     assert b"deleted by its author" in page.content and b"Secret-ish reply" not in page.content
     assert client.post(reverse("post-restore", args=[thread.community.slug, reply.pk])).status_code == 404
+    # The author's deletion is the author's choice: a moderator can't bring the words back.
     client.force_login(moderator.user)
+    assert client.post(reverse("post-restore", args=[thread.community.slug, reply.pk])).status_code == 403
+    reply.refresh_from_db()
+    assert reply.removed_at is not None
+    # The author can undo it; nothing is audited (it was never a moderation action).
+    client.force_login(member.user)
     assert client.post(reverse("post-restore", args=[thread.community.slug, reply.pk])).status_code == 302
     reply.refresh_from_db()
     thread.refresh_from_db()
     assert reply.removed_at is None and thread.reply_count == 1
-    assert PostEvent.objects.filter(post=reply, kind="restored").exists()
-    assert AuditLogEntry.objects.filter(action=AuditAction.POST_RESTORED, target_post=reply).exists()
+    assert PostEvent.objects.filter(post=reply, kind="restored", by_moderator=False).exists()
+    assert not AuditLogEntry.objects.filter(target_post=reply).exists()
 
 
 def test_reactions_toggle_plain_and_htmx(client, member, thread):

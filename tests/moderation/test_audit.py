@@ -56,7 +56,7 @@ CASES = {
     ),
     "delete": (
         AuditAction.POST_DELETED,
-        lambda s: services.post_delete(actor=s["mod"], post=s["post"], reason="r"),
+        lambda s: services.post_erase(actor=s["mod"], post=s["post"], reason="r"),
     ),
     "dismiss": (
         AuditAction.FLAGS_DISMISSED,
