@@ -30,7 +30,8 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check . || true
+	$(VENV)/bin/ruff format --check .
+	DJANGO_DEBUG=true $(VENV)/bin/mypy
 
 check: setup
 	$(VENV)/bin/ruff check .

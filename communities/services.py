@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from communities.markdown import render_user_markdown
-from communities.models import Community, Space
+from communities.models import Community, JoinPolicy, Space, Visibility
 from members.models import Role, User
 from members.services import membership_join
 from moderation.audit import audit
@@ -62,7 +62,6 @@ SETTINGS_FIELDS = (
 
 def validate_visibility_policy(visibility: str, join_policy: str) -> None:
     """A secret community is always invite-only (anything else would reveal it)."""
-    from communities.models import JoinPolicy, Visibility
 
     if visibility == Visibility.SECRET and join_policy != JoinPolicy.INVITE_ONLY:
         raise ValidationError(

@@ -39,6 +39,13 @@ def task_named(name: str) -> Task:
     return app.tasks[name]
 
 
+def enqueue(task_name: str, *args: Any, **kwargs: Any) -> None:
+    """Publish ``task_name(*args, **kwargs)`` now. For work that fans out from a task (a digest
+    per member), where there is no write of the caller's to wait for. A failure to publish is
+    logged and never stops the caller (eager tasks run inline, so this isolates each one)."""
+    _publish(task_named(task_name), task_name, args, kwargs)
+
+
 def enqueue_on_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
     """Publish ``task_name(*args, **kwargs)`` once the current transaction commits.
 
@@ -46,11 +53,11 @@ def enqueue_on_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
     ISO dates), never model instances.
     """
     task = task_named(task_name)  # fail now, inside the caller, if the name is wrong
+    transaction.on_commit(lambda: _publish(task, task_name, args, kwargs))
 
-    def publish() -> None:
-        try:
-            task.apply_async(args, kwargs)
-        except Exception:  # publishing must never break the request that already committed
-            log.exception("could not publish %s", task_name)
 
-    transaction.on_commit(publish)
+def _publish(task: Task, task_name: str, args: tuple, kwargs: dict) -> None:
+    try:
+        task.apply_async(args, kwargs)
+    except Exception:  # publishing must never break a request or loop that already did its work
+        log.exception("could not publish %s", task_name)

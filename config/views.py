@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from communities.selectors import home_communities
 from config import heartbeat
+from config.celery import app
 
 
 @require_GET
@@ -41,8 +44,6 @@ def _db() -> None:
 
 def _cache() -> None:
     if settings.REDIS_URL:
-        import redis
-
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5).ping()
     else:
         cache.set("healthz", "1", 5)
@@ -51,14 +52,12 @@ def _cache() -> None:
 
 
 def _broker() -> None:
-    from config.celery import app
 
     if settings.REDIS_URL:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
     else:
         # The embedded default uses kombu's filesystem transport: the queue folder must be writable.
-        import os
 
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
         if not os.access(folder, os.W_OK):

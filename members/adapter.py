@@ -5,6 +5,10 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
+
+from config.clientip import client_ip
+from members.models import Invite
 
 # The invite flow stores the token here when a visitor opens a valid invite link.
 INVITE_SESSION_KEY = "hearth_invite_token"
@@ -13,7 +17,6 @@ INVITE_SESSION_KEY = "hearth_invite_token"
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request: HttpRequest) -> str:
         """allauth's per-IP rate limits use the same client IP as Hearth's own limits."""
-        from config.clientip import client_ip
 
         return client_ip(request)
 
@@ -23,7 +26,6 @@ class AccountAdapter(DefaultAccountAdapter):
         token = request.session.get(INVITE_SESSION_KEY) if hasattr(request, "session") else None
         if not token:
             return False
-        from members.models import Invite
 
         invite = Invite.objects.filter(token=token).first()
         return invite is not None and invite.is_usable()
@@ -34,9 +36,6 @@ class AccountAdapter(DefaultAccountAdapter):
         token = request.session.get(INVITE_SESSION_KEY) if hasattr(request, "session") else None
         if not token:
             return None
-        from django.urls import reverse
-
-        from members.models import Invite
 
         invite = Invite.objects.filter(token=token).first()
         if invite is None or not invite.is_usable():

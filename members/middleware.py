@@ -5,9 +5,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
 from members.access import LoginRequired
+from members.profiles.services import last_seen_touch
 
 
 class AccessMiddleware:
@@ -41,10 +43,6 @@ class LastSeenMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if settings.HEARTH_TRACK_LAST_SEEN and user is not None and user.is_authenticated:
-            from django.core.cache import cache
-
-            from members.profiles.services import last_seen_touch
-
             key = f"members:last-seen:{user.pk}"
             try:
                 recent = cache.get(key)

@@ -30,6 +30,8 @@ from members.models import (
 from members.notifications.models import Notification
 from members.notifications.services import notification_create
 from moderation.audit import audit
+from moderation.models import AuditAction
+from moderation.ratelimit import describe_wait
 
 
 class MembershipError(Exception):
@@ -192,7 +194,6 @@ def join_request_approve(*, join_request: JoinRequest, actor: User | None, reaso
     """Approve a pending request: the applicant becomes a member and is told. Locks the request
     row, so of two moderators approving at once exactly one succeeds (the other gets
     JoinRequestDecided). Banned people can't be approved (MembershipError)."""
-    from communities.models import Community
 
     join_request = _lock_pending(join_request)
     now = timezone.now()
@@ -218,7 +219,6 @@ def join_request_approve(*, join_request: JoinRequest, actor: User | None, reaso
 @transaction.atomic
 def join_request_reject(*, join_request: JoinRequest, actor: User | None, reason: str = "") -> JoinRequest:
     """Reject a pending request with an optional reason the applicant sees."""
-    from communities.models import Community
 
     join_request = _lock_pending(join_request)
     now = timezone.now()
@@ -249,7 +249,6 @@ def membership_change_role(*, actor: Membership, target: Membership, role: str) 
 
     The caller has checked that ``actor`` is an owner (``members.access.membership_for_owner``).
     """
-    from moderation.models import AuditAction
 
     if role not in Role.values:
         raise MembershipError("Choose one of the roles.")
@@ -330,8 +329,6 @@ def invite_create(
         .values_list("created_at", flat=True)[:INVITES_PER_DAY]
     )
     if len(recent) >= INVITES_PER_DAY:
-        from moderation.ratelimit import describe_wait
-
         retry_after = math.ceil((recent[-1] + timedelta(days=1) - now).total_seconds())
         raise InviteLimitReached(
             f"You can create {INVITES_PER_DAY} invites a day here. "
@@ -353,7 +350,6 @@ def invite_create(
 @transaction.atomic
 def invite_revoke(*, invite: Invite, actor: User, at: object = None) -> Invite:
     """Revoke an invite (idempotent) and record it in the audit log."""
-    from moderation.models import AuditAction
 
     now = at or timezone.now()
     changed = Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=now)

@@ -45,7 +45,10 @@ from members.services import (
     membership_change_role,
     membership_leave,
 )
+from moderation.queue import queue_decide_join
 from moderation.ratelimit import describe_wait
+from moderation.selectors import review_queue_counts
+from moderation.services import AlreadyHandled
 
 INVITES_PAGE_SIZE = 20
 REDEMPTIONS_PAGE_SIZE = 50
@@ -326,9 +329,6 @@ def join_requests(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _decide(request: HttpRequest, slug: str, request_id: int, approve: bool) -> HttpResponse:
     """Approve or reject through the moderation queue's service (one code path, audited)."""
-    from moderation.queue import queue_decide_join
-    from moderation.selectors import review_queue_counts
-    from moderation.services import AlreadyHandled
 
     join_request, acc = access.join_request_for_staff(request.user, slug, request_id)
     form = DecisionForm(request.POST)
@@ -364,7 +364,7 @@ def _decide(request: HttpRequest, slug: str, request_id: int, approve: bool) -> 
                 "error": bool(error),
                 # Refresh the nav badge in place (htmx out-of-band swap).
                 "oob_pending": acc.pending_join_requests,
-                "oob_queue": review_queue_counts(acc.community),
+                "oob_queue": review_queue_counts(acc.community, viewer=acc.membership),
             },
             # htmx swaps only 2xx answers; the row itself shows the error.
             status=200,

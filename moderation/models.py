@@ -142,7 +142,7 @@ class AuditLogEntry(models.Model):
 
 
 class CommunityLimits(models.Model):
-    """Owner-adjustable posting limits of one community (defaults from SECURITY.md).
+    """Owner-adjustable posting limits of one community (defaults from docs/access.md, "Limits").
 
     A community without a row uses the defaults (see ``moderation.selectors.community_limits``).
     """

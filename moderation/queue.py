@@ -10,6 +10,7 @@ from members.models import (
     JoinRequest,
     Membership,
 )
+from members.services import JoinRequestDecided, join_request_approve, join_request_reject
 from moderation.audit import audit
 from moderation.models import (
     AuditAction,
@@ -85,7 +86,6 @@ def queue_decide_join(
     *, actor: Membership, join_request: JoinRequest, approve: bool, reason: str = ""
 ) -> JoinRequest:
     """Approve or reject a join request and record it in the audit log."""
-    from members.services import JoinRequestDecided, join_request_approve, join_request_reject
 
     _staff_or_403(actor)
     if join_request.community_id != actor.community_id:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 
@@ -128,3 +129,22 @@ def describe_wait(seconds: int) -> str:
 
 def retry_time(exc: RateLimited) -> datetime:
     return exc.retry_at
+
+
+def rate_limited_response(request: HttpRequest, exc: RateLimited) -> HttpResponse | None:
+    """For JSON/htmx callers (e.g. the discussions composer): 429 with the message and Retry-After.
+    Returns None for plain form posts, which re-render the form with the message instead."""
+    if not (
+        request.headers.get("HX-Request") == "true" or "application/json" in request.headers.get("Accept", "")
+    ):
+        return None
+    response = JsonResponse(
+        {
+            "error": " ".join(exc.messages),
+            "retry_after": exc.retry_after,
+            "retry_at": exc.retry_at.isoformat(),
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response

@@ -22,8 +22,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from communities.discussions.models import Post, PostStatus
+from communities.discussions.models import Post, PostEventKind, PostStatus
 from communities.models import Community
+from members import access
 from members.models import JoinRequest, JoinRequestStatus, Membership, MembershipStatus, User
 from moderation.models import (
     ENFORCEMENT_ACTIONS,
@@ -75,12 +76,17 @@ def pending_warnings(user: object, community: Community) -> list[Sanction]:
 # --- The review queue ------------------------------------------------------------------------------
 
 
-def _open_flags(community_id: int) -> QuerySet[Flag]:
-    return Flag.objects.filter(community_id=community_id, resolved_at__isnull=True)
+def _open_flags(community_id: int, viewer: Membership | None) -> QuerySet[Flag]:
+    return Flag.objects.filter(community_id=community_id, resolved_at__isnull=True).filter(
+        access.visible_spaces_q(viewer, "post__thread__space__")
+    )
 
 
-def _queue_union(community_id: int, kind: str | None) -> QuerySet:
-    """One row per queue item: (kind, id, at). Flags are grouped per post (id = post id)."""
+def _queue_union(community_id: int, kind: str | None, viewer: Membership | None) -> QuerySet:
+    """One row per queue item: (kind, id, at). Flags are grouped per post (id = post id).
+
+    Posts in a space the viewer's role may not see (an owners-only space, for a moderator) are
+    left out, as they are everywhere else."""
     parts = []
     if kind in (None, "join"):
         parts.append(
@@ -91,7 +97,7 @@ def _queue_union(community_id: int, kind: str | None) -> QuerySet:
         )
     if kind in (None, "flag"):
         parts.append(
-            _open_flags(community_id)
+            _open_flags(community_id, viewer)
             .order_by()
             .values("post_id")
             .annotate(kind=Value("flag", output_field=CharField()), item_at=Min("created_at"))
@@ -100,6 +106,7 @@ def _queue_union(community_id: int, kind: str | None) -> QuerySet:
     if kind in (None, "held"):
         parts.append(
             Post.objects.filter(community_id=community_id, status=PostStatus.HELD, removed_at__isnull=True)
+            .filter(access.visible_spaces_q(viewer, "thread__space__"))
             .order_by()
             .annotate(kind=Value("held", output_field=CharField()), item_at=F("created_at"))
             .values_list("kind", "pk", "item_at")
@@ -108,8 +115,9 @@ def _queue_union(community_id: int, kind: str | None) -> QuerySet:
     return first.union(*rest, all=True) if rest else first
 
 
-def review_queue_counts(community: Community) -> dict[str, int]:
-    """Items waiting per kind, in one query (three scalar subqueries grouped by community)."""
+def review_queue_counts(community: Community, *, viewer: Membership | None) -> dict[str, int]:
+    """Items waiting per kind for this viewer, in one query (three scalar subqueries grouped by
+    community). They agree with ``review_queue_page`` for the same viewer."""
 
     def count_of(qs: QuerySet, counted: str = "pk") -> Coalesce:
         grouped = (
@@ -125,8 +133,17 @@ def review_queue_counts(community: Community) -> dict[str, int]:
         Community.objects.filter(pk=community.pk)
         .annotate(
             n_join=count_of(JoinRequest.objects.filter(status=JoinRequestStatus.PENDING)),
-            n_flag=count_of(Flag.objects.filter(resolved_at__isnull=True), "post_id"),
-            n_held=count_of(Post.objects.filter(status=PostStatus.HELD, removed_at__isnull=True)),
+            n_flag=count_of(
+                Flag.objects.filter(resolved_at__isnull=True).filter(
+                    access.visible_spaces_q(viewer, "post__thread__space__")
+                ),
+                "post_id",
+            ),
+            n_held=count_of(
+                Post.objects.filter(status=PostStatus.HELD, removed_at__isnull=True).filter(
+                    access.visible_spaces_q(viewer, "thread__space__")
+                )
+            ),
         )
         .values("n_join", "n_flag", "n_held")
         .first()
@@ -153,11 +170,16 @@ class QueueItem:
 
 
 def review_queue_page(
-    community: Community, *, kind: str | None = None, page: int | str = 1, newest_first: bool = False
+    community: Community,
+    *,
+    viewer: Membership | None,
+    kind: str | None = None,
+    page: int | str = 1,
+    newest_first: bool = False,
 ) -> Page:
     """A page of the review queue, oldest first by default. A fixed number of queries:
     count + page of (kind, id, at) + one query per kind for details (+ flags prefetch)."""
-    union = _queue_union(community.pk, kind if kind in QUEUE_KINDS else None)
+    union = _queue_union(community.pk, kind if kind in QUEUE_KINDS else None, viewer)
     ordered = union.order_by("-item_at" if newest_first else "item_at", "pk")
     paginator = Paginator(ordered, QUEUE_PAGE_SIZE)
     page_obj = paginator.get_page(page)
@@ -265,7 +287,6 @@ def membership_for_target(community: Community, user: User) -> Membership | None
 
 def latest_removal_actor_is_system(post: Post) -> bool:
     """Whether the post's current removal was automatic (flag threshold), not a person's."""
-    from communities.discussions.models import PostEventKind
 
     event = post.events.filter(kind=PostEventKind.REMOVED).order_by("-at", "-pk").first()
     return event is not None and event.actor_id is None

@@ -9,16 +9,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from communities.discussions.models import Post
+from communities.discussions.services import post_url
 from communities.models import Community
 from members import access
-from members.models import JoinRequest, User
+from members.models import User
 from members.services import MembershipError
 from moderation import hooks as moderation_hooks
 from moderation import queue as moderation_queue
@@ -36,7 +36,6 @@ from moderation.forms import (
     SanctionForm,
     WordFilterForm,
 )
-from moderation.models import WordFilter
 from moderation.ratelimit import RateLimited
 
 
@@ -56,13 +55,14 @@ def _queue_url(community: Community, request: HttpRequest) -> str:
 
 def _done(
     request: HttpRequest,
-    community: Community,
+    acc: access.CommunityAccess,
     dom_id: str,
     text: str,
     level: str = "success",
     status: int = 200,
 ) -> HttpResponse:
     """The answer to a queue action: the item's replacement (htmx) or a redirect with a message."""
+    community = acc.community
     if _is_htmx(request):
         # htmx swaps only 2xx answers by default: errors come back as 200 with the message in place.
         return render(
@@ -72,7 +72,7 @@ def _done(
                 "dom_id": dom_id,
                 "text": text,
                 "level": level,
-                "counts": selectors.review_queue_counts(community),
+                "counts": selectors.review_queue_counts(community, viewer=acc.membership),
                 "community": community,
             },
         )
@@ -90,9 +90,13 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     kind = kind if kind in selectors.QUEUE_KINDS else ""
     newest = request.GET.get("order") == "newest"
     page = selectors.review_queue_page(
-        acc.community, kind=kind or None, page=request.GET.get("page", 1), newest_first=newest
+        acc.community,
+        viewer=acc.membership,
+        kind=kind or None,
+        page=request.GET.get("page", 1),
+        newest_first=newest,
     )
-    counts = selectors.review_queue_counts(acc.community)
+    counts = selectors.review_queue_counts(acc.community, viewer=acc.membership)
     return render(
         request,
         "moderation/queue.html",
@@ -112,12 +116,11 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def queue_join(request: HttpRequest, slug: str, request_id: int) -> HttpResponse:
-    acc = access.community_for_staff(request.user, slug)
-    join_request = get_object_or_404(JoinRequest, pk=request_id, community=acc.community)
+    join_request, acc = access.join_request_for_staff(request.user, slug, request_id)
     dom_id = f"queue-join-{join_request.pk}"
     form = JoinDecisionForm(request.POST)
     if not form.is_valid():
-        return _done(request, acc.community, dom_id, "Choose approve or reject.", "error", 400)
+        return _done(request, acc, dom_id, "Choose approve or reject.", "error", 400)
     approve = form.cleaned_data["decision"] == "approve"
     try:
         moderation_queue.queue_decide_join(
@@ -127,13 +130,11 @@ def queue_join(request: HttpRequest, slug: str, request_id: int) -> HttpResponse
             reason=form.cleaned_data["reason"],
         )
     except services.AlreadyHandled as exc:
-        return _done(request, acc.community, dom_id, str(exc), "warning")
+        return _done(request, acc, dom_id, str(exc), "warning")
     except MembershipError as exc:
-        return _done(request, acc.community, dom_id, str(exc), "error", 400)
+        return _done(request, acc, dom_id, str(exc), "error", 400)
     who = f"@{join_request.user.handle}"
-    return _done(
-        request, acc.community, dom_id, f"{who} {'is now a member' if approve else 'was not approved'}."
-    )
+    return _done(request, acc, dom_id, f"{who} {'is now a member' if approve else 'was not approved'}.")
 
 
 def _sanction_note(form_data: dict) -> str:
@@ -147,21 +148,13 @@ def _sanction_note(form_data: dict) -> str:
     return ""
 
 
-def _post_in_community(community: Community, post_id: int) -> Post:
-    post = Post.objects.select_related("thread").filter(pk=post_id, community=community).first()
-    if post is None:
-        raise Http404
-    return post
-
-
 @require_POST
 def queue_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
-    acc = access.community_for_staff(request.user, slug)
-    post = _post_in_community(acc.community, post_id)
+    post, acc = access.post_for_staff(request.user, slug, post_id)
     dom_id = f"queue-flag-{post.pk}"
     form = FlagResolveForm(request.POST)
     if not form.is_valid():
-        return _done(request, acc.community, dom_id, "Choose keep, hide or delete.", "error", 400)
+        return _done(request, acc, dom_id, "Choose keep, hide or delete.", "error", 400)
     data = form.cleaned_data
     try:
         moderation_queue.queue_resolve_flags(
@@ -173,25 +166,24 @@ def queue_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
             mute_days=data["mute_days"],
         )
     except services.AlreadyHandled as exc:
-        return _done(request, acc.community, dom_id, str(exc), "warning")
+        return _done(request, acc, dom_id, str(exc), "warning")
     except ValidationError as exc:
-        return _done(request, acc.community, dom_id, _error_text(exc), "error", 400)
+        return _done(request, acc, dom_id, _error_text(exc), "error", 400)
     except PermissionDenied as exc:
         if not _is_htmx(request):
             raise
-        return _done(request, acc.community, dom_id, str(exc), "error", 403)
+        return _done(request, acc, dom_id, str(exc), "error", 403)
     done = {"keep": "Flags dismissed; the post stays.", "hide": "Post hidden.", "delete": "Post deleted."}
-    return _done(request, acc.community, dom_id, done[data["action"]] + _sanction_note(data))
+    return _done(request, acc, dom_id, done[data["action"]] + _sanction_note(data))
 
 
 @require_POST
 def queue_held(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
-    acc = access.community_for_staff(request.user, slug)
-    post = _post_in_community(acc.community, post_id)
+    post, acc = access.post_for_staff(request.user, slug, post_id)
     dom_id = f"queue-held-{post.pk}"
     form = HeldDecisionForm(request.POST)
     if not form.is_valid():
-        return _done(request, acc.community, dom_id, "Choose approve or reject.", "error", 400)
+        return _done(request, acc, dom_id, "Choose approve or reject.", "error", 400)
     data = form.cleaned_data
     approve = data["decision"] == "approve"
     try:
@@ -204,15 +196,15 @@ def queue_held(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
             mute_days=data["mute_days"],
         )
     except services.AlreadyHandled as exc:
-        return _done(request, acc.community, dom_id, str(exc), "warning")
+        return _done(request, acc, dom_id, str(exc), "warning")
     except ValidationError as exc:
-        return _done(request, acc.community, dom_id, _error_text(exc), "error", 400)
+        return _done(request, acc, dom_id, _error_text(exc), "error", 400)
     except PermissionDenied as exc:
         if not _is_htmx(request):
             raise
-        return _done(request, acc.community, dom_id, str(exc), "error", 403)
+        return _done(request, acc, dom_id, str(exc), "error", 403)
     text = "Post approved and published." if approve else "Post rejected."
-    return _done(request, acc.community, dom_id, text + _sanction_note(data))
+    return _done(request, acc, dom_id, text + _sanction_note(data))
 
 
 # --- Posts: flag, and staff actions from the thread page --------------------------------------------
@@ -228,7 +220,6 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @require_http_methods(["GET", "POST"])
 def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     post, acc = access.post_for_member(request.user, slug, post_id)
-    from communities.discussions.services import post_url
 
     back = post_url(post)
     context = {"community": acc.community, "access": acc, "post": post, "back": back}
@@ -276,9 +267,7 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
 @require_POST
 def post_moderate(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     """Hide / restore / delete a post from the thread page (staff)."""
-    acc = access.community_for_staff(request.user, slug)
-    post = _post_in_community(acc.community, post_id)
-    from communities.discussions.services import post_url
+    post, acc = access.post_for_staff(request.user, slug, post_id)
 
     back = _safe_next(request, post_url(post))
     form = PostModerationForm(request.POST)
@@ -334,10 +323,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def member(request: HttpRequest, slug: str, handle: str) -> HttpResponse:
-    acc = access.community_for_staff(request.user, slug)
-    target = acc.community.memberships.filter(user__handle__iexact=handle).select_related("user").first()
-    if target is None:
-        raise Http404
+    target, acc = access.member_for_staff(request.user, slug, handle)
     can_act = access.can_moderate_member(acc.membership, target)
     form = SanctionForm(request.POST or None)
     status = 200
@@ -441,9 +427,8 @@ def word_filters(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def word_filter_delete(request: HttpRequest, slug: str, filter_id: int) -> HttpResponse:
-    acc = access.community_for_staff(request.user, slug)
-    get_object_or_404(WordFilter, pk=filter_id, community=acc.community)
-    services.word_filter_remove(actor=acc.membership, word_filter_id=filter_id)
+    word_filter, acc = access.word_filter_for_staff(request.user, slug, filter_id)
+    services.word_filter_remove(actor=acc.membership, word_filter_id=word_filter.pk)
     messages.success(request, "Removed from the word filter.")
     return redirect("mod-word-filters", slug=acc.community.slug)
 
@@ -539,16 +524,3 @@ def transparency(request: HttpRequest, slug: str) -> HttpResponse:
             "show_moderator": acc.community.transparency_show_moderator,
         },
     )
-
-
-def rate_limited_response(request: HttpRequest, exc: RateLimited) -> HttpResponse | None:
-    """For JSON/htmx callers (e.g. the discussions composer): 429 with the message and Retry-After.
-    Returns None for plain form posts, which re-render the form with the message instead."""
-    if not (_is_htmx(request) or "application/json" in request.headers.get("Accept", "")):
-        return None
-    response = JsonResponse(
-        {"error": _error_text(exc), "retry_after": exc.retry_after, "retry_at": exc.retry_at.isoformat()},
-        status=429,
-    )
-    response["Retry-After"] = str(exc.retry_after)
-    return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from communities.demo.data import DEMO_PASSWORD  # one password for every demo account
@@ -64,8 +65,6 @@ PEOPLE = [
 def _user(handle: str, name: str) -> User:
     user = User.objects.filter(handle=handle).first()
     if user is None:
-        from allauth.account.models import EmailAddress
-
         user = User.objects.create_user(
             handle=handle, email=f"{handle}@example.com", password=DEMO_PASSWORD, display_name=name
         )

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from communities.demo.data import DEMO_PASSWORD  # one password for every demo account
 from communities.discussions.models import Post, PostStatus, Thread
+from communities.discussions.services import post_create
 from communities.models import Community, Visibility
 from members.models import JoinRequest, JoinRequestStatus, Membership, MembershipStatus, Role, User
 from members.services import membership_join
@@ -26,8 +28,6 @@ MARKER_PHRASE = "buy followers"
 def _user(handle: str, name: str) -> User:
     user = User.objects.filter(handle=handle).first()
     if user is None:
-        from allauth.account.models import EmailAddress
-
         user = User.objects.create_user(handle=handle, email=f"{handle}@example.com", password=DEMO_PASSWORD)
         user.display_name = name
         user.save(update_fields=["display_name"])
@@ -108,8 +108,6 @@ def seed(stdout: TextIO) -> None:
     )
     nora = membership_join(user=_user("newbie_nora", "Nora"), community=community)
     if thread is not None and not Post.objects.filter(author_id=nora.user_id, community=community).exists():
-        from communities.discussions.services import post_create
-
         post_create(author=nora, thread=thread, body_md="Hi all! First post here — happy to have found you.")
 
     # A pending join request with screening answers.

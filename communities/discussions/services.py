@@ -32,6 +32,7 @@ from config.jobs import enqueue_on_commit
 from members.access import can_see_space
 from members.models import STAFF_ROLES, Membership, MembershipStatus, Role, User
 from members.notifications.models import Notification
+from members.notifications.services import notification_create
 from moderation.audit import audit
 from moderation.hooks import moderation_check_post, moderation_post_created
 from moderation.models import AuditAction
@@ -463,7 +464,6 @@ def post_notify(*, post_id: int, mentions_only: bool = False) -> int:
     author never is. Idempotent: people already notified about this post are skipped.
     Returns the number of notifications created.
     """
-    from members.notifications.services import notification_create
 
     post = (
         Post.objects.select_related("thread", "thread__space", "thread__community", "author", "reply_to")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +21,7 @@ from communities.discussions.models import Post, ReactionKind, SubscriptionLevel
 from members import access
 from moderation import services as moderation_services
 from moderation.hooks import PostingRefused, moderation_check_react
-from moderation.ratelimit import RateLimited
+from moderation.ratelimit import RateLimited, rate_limited_response
 
 
 def _post_base(slug: str) -> str:
@@ -29,12 +33,40 @@ def _errors(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
-def _limited(request: HttpRequest, exc: RateLimited) -> HttpResponse | None:
-    """htmx/JSON callers get 429 + Retry-After; plain form posts get None (the form is re-rendered
-    with the message, keeping the text, also with 429 + Retry-After)."""
-    from moderation.views import rate_limited_response
+@dataclass
+class _Composed:
+    """What one composer submission came to (see ``_compose``)."""
 
-    return rate_limited_response(request, exc)
+    result: object = None  # what the service returned, when it wrote
+    preview: str | None = None  # rendered preview, when the person asked for one
+    retry_after: int | None = None  # seconds, when a rate limit refused the write
+    response: HttpResponse | None = None  # a finished answer (429 JSON for htmx/JSON callers)
+
+
+def _compose(request: HttpRequest, form: Form, write: Callable[[], object]) -> _Composed:
+    """The one path of the three composers (new thread, reply, edit): a valid form either renders
+    a preview (the same renderer as posting) or calls ``write``; every refusal becomes a message on
+    the form, which keeps what the person typed. Rate limits answer htmx/JSON callers with 429 JSON
+    and plain form posts with the form again plus 429 and Retry-After."""
+    out = _Composed()
+    if not form.is_valid():
+        return out
+    if "preview" in request.POST:
+        try:
+            out.preview = communities_markdown.render_user_markdown(form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error("body", " ".join(exc.messages))
+        return out
+    try:
+        out.result = write()
+    except RateLimited as exc:
+        out.response = rate_limited_response(request, exc)
+        form.add_error(None, exc.messages[0])
+        out.retry_after = exc.retry_after
+    except ValidationError as exc:
+        for msg in exc.messages:
+            form.add_error(None, msg)
+    return out
 
 
 def _with_retry_after(response: HttpResponse, retry_after: int | None) -> HttpResponse:
@@ -169,76 +201,51 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
     if wanted:
         initial["space"] = next((s.pk for s in spaces if s.slug == wanted), None)
     form = ThreadForm(request.POST or None, spaces=spaces, initial=initial)
-    preview = None
-    status = 200
-    retry_after = None
+    done = _Composed()
     if request.method == "POST":
-        if form.is_valid():
-            if "preview" in request.POST:
-                try:
-                    preview = _preview_html(form.cleaned_data["body"])
-                except _PreviewError as exc:
-                    form.add_error("body", str(exc))
-            else:
-                try:
-                    thread = services.thread_create(
-                        author=acc.membership,
-                        space=form.cleaned_data["space"],
-                        title=form.cleaned_data["title"],
-                        body_md=form.cleaned_data["body"],
-                    )
-                except RateLimited as exc:
-                    if (limited := _limited(request, exc)) is not None:
-                        return limited
-                    form.add_error(None, exc.messages[0])
-                    retry_after = exc.retry_after
-                except ValidationError as exc:
-                    for msg in _errors(exc):
-                        form.add_error(None, msg)
-                else:
-                    messages.success(request, "Your thread is up.")
-                    return redirect(_thread_url(thread))
-        if form.errors:
-            status = 400
+        done = _compose(
+            request,
+            form,
+            lambda: services.thread_create(
+                author=acc.membership,
+                space=form.cleaned_data["space"],
+                title=form.cleaned_data["title"],
+                body_md=form.cleaned_data["body"],
+            ),
+        )
+        if done.response is not None:
+            return done.response
+        if done.result is not None:
+            messages.success(request, "Your thread is up.")
+            return redirect(_thread_url(done.result))
     response = render(
         request,
         "communities/thread_new.html",
-        {"community": acc.community, "access": acc, "form": form, "preview": preview},
-        status=status,
+        {"community": acc.community, "access": acc, "form": form, "preview": done.preview},
+        status=400 if form.errors else 200,
     )
-    return _with_retry_after(response, retry_after)
+    return _with_retry_after(response, done.retry_after)
 
 
 @require_POST
 def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
     thread, acc = access.thread_for_member(request.user, slug, thread_id)
     form = ReplyForm(request.POST)
-    preview = None
-    retry_after = None
-    if form.is_valid():
+
+    def write() -> Post:
         reply_to = None
         if form.cleaned_data.get("reply_to"):
             reply_to = Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread).first()
-        if "preview" in request.POST:
-            try:
-                preview = _preview_html(form.cleaned_data["body"])
-            except _PreviewError as exc:
-                form.add_error("body", str(exc))
-        else:
-            try:
-                post = services.post_create(
-                    author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
-                )
-            except RateLimited as exc:
-                if (limited := _limited(request, exc)) is not None:
-                    return limited
-                form.add_error(None, exc.messages[0])
-                retry_after = exc.retry_after
-            except ValidationError as exc:
-                for msg in _errors(exc):
-                    form.add_error(None, msg)
-            else:
-                return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
+        return services.post_create(
+            author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
+        )
+
+    done = _compose(request, form, write)
+    if done.response is not None:
+        return done.response
+    if done.result is not None:
+        return redirect(reverse("post-permalink", args=[acc.community.slug, done.result.pk]))
+    preview, retry_after = done.preview, done.retry_after
     # Show the last page with the composer, keeping what was typed.
     ctx = _thread_context(request, thread, acc, "last")
     ctx["form"] = form
@@ -252,17 +259,6 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
         )
     response = render(request, "communities/thread.html", ctx, status=200 if preview is not None else 400)
     return _with_retry_after(response, retry_after)
-
-
-def _preview_html(body: str) -> str:
-    try:
-        return communities_markdown.render_user_markdown(body)
-    except ValidationError as exc:
-        raise _PreviewError(" ".join(exc.messages)) from exc
-
-
-class _PreviewError(Exception):
-    pass
 
 
 @require_POST
@@ -289,28 +285,24 @@ def post_edit(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         raise PermissionDenied("Only the author can edit this post.")
     initial = {"body": post.body_md, "title": post.thread.title}
     form = PostEditForm(request.POST or None, initial=initial, is_opening=post.is_opening)
-    preview = None
-    if request.method == "POST" and form.is_valid():
-        if "preview" in request.POST:
-            try:
-                preview = _preview_html(form.cleaned_data["body"])
-            except _PreviewError as exc:
-                form.add_error("body", str(exc))
-        else:
-            try:
-                services.post_edit(
-                    editor=acc.membership,
-                    post=post,
-                    body_md=form.cleaned_data["body"],
-                    title=form.cleaned_data.get("title"),
-                )
-            except ValidationError as exc:
-                for msg in _errors(exc):
-                    form.add_error(None, msg)
-            else:
-                messages.success(request, "Saved. The earlier version is kept in the post's history.")
-                return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
-    return render(
+    done = _Composed()
+    if request.method == "POST":
+        done = _compose(
+            request,
+            form,
+            lambda: services.post_edit(
+                editor=acc.membership,
+                post=post,
+                body_md=form.cleaned_data["body"],
+                title=form.cleaned_data.get("title"),
+            ),
+        )
+        if done.response is not None:
+            return done.response
+        if done.result is not None:
+            messages.success(request, "Saved. The earlier version is kept in the post's history.")
+            return redirect(reverse("post-permalink", args=[acc.community.slug, post.pk]))
+    response = render(
         request,
         "communities/post_edit.html",
         {
@@ -319,10 +311,11 @@ def post_edit(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
             "post": post,
             "thread": post.thread,
             "form": form,
-            "preview": preview,
+            "preview": done.preview,
         },
         status=400 if form.errors else 200,
     )
+    return _with_retry_after(response, done.retry_after)
 
 
 @require_GET

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.db import IntegrityError, models, transaction
 
+from communities.markdown import render_user_markdown
 from communities.models import Community
 from communities.portability.format import (
     CHUNK,
@@ -38,7 +40,8 @@ from communities.portability.validate import (
     open_archive,
     validate_archive,
 )
-from members.models import AccountClaim, Membership, User
+from members.models import AccountClaim, Membership, MembershipStatus, Role, User
+from members.services import membership_join, membership_set_role
 
 # --- Importing ------------------------------------------------------------------------------
 
@@ -88,7 +91,6 @@ def _free_slug(slug: str) -> str:
 def _match_by_email(email: str | None) -> User | None:
     if not email:
         return None
-    from allauth.account.models import EmailAddress
 
     address = (
         EmailAddress.objects.filter(email__iexact=email, verified=True, user__is_active=True)
@@ -134,7 +136,6 @@ def import_archive(
 
 
 def _render(md: str) -> str:
-    from communities.markdown import render_user_markdown
 
     return render_user_markdown(md) if md else ""
 
@@ -224,9 +225,6 @@ def _import(
 
     # 4. The person importing from the page owns the new community.
     if owner is not None:
-        from members.models import MembershipStatus, Role
-        from members.services import membership_join, membership_set_role
-
         mine = Membership.objects.filter(user=owner, community=community).first()
         if mine is None or mine.status != MembershipStatus.ACTIVE:
             if mine is not None:

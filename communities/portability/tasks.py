@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from communities.portability.services import export_run, exports_cleanup, import_run
+
 
 @shared_task(
     name="communities.tasks.build_community_export",
@@ -12,7 +14,6 @@ from celery import shared_task
     ignore_result=True,
 )
 def build_community_export(export_id: int) -> None:
-    from communities.portability.services import export_run
 
     export_run(export_id)
 
@@ -24,7 +25,6 @@ def build_community_export(export_id: int) -> None:
     ignore_result=True,
 )
 def run_community_import(job_id: int) -> None:
-    from communities.portability.services import import_run
 
     import_run(job_id)
 
@@ -33,6 +33,5 @@ def run_community_import(job_id: int) -> None:
     name="communities.tasks.cleanup_exports", acks_late=True, reject_on_worker_lost=True, ignore_result=True
 )
 def cleanup_exports() -> None:
-    from communities.portability.services import exports_cleanup
 
     exports_cleanup()

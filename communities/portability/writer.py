@@ -28,6 +28,7 @@ from communities.portability.format import (
     field_specs,
 )
 from members.models import Membership, User
+from members.profiles.privacy import email_shared_q
 
 # --- Writing ---------------------------------------------------------------------------------
 
@@ -97,7 +98,6 @@ def count_rows(community: Community, marks: dict[str, int]) -> dict[str, int]:
 
 def write_archive(community: Community, fileobj: IO[bytes], *, progress: Progress = _no_progress) -> dict:
     """Write the whole archive of ``community`` into ``fileobj``; return the manifest."""
-    from members.profiles.privacy import email_shared_q
 
     marks = high_water_marks()
     counts = count_rows(community, marks)

@@ -3,6 +3,8 @@ request: those come from the URL and the access check."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 
 from communities.discussions.services import MAX_BODY_CHARS
@@ -121,7 +123,6 @@ class RitualForm(forms.ModelForm):
 
 
 def initial_from_prompt(prompt: Prompt) -> dict:
-    import datetime as dt
 
     return {
         "kind": prompt.kind,

@@ -3,6 +3,7 @@ queries."""
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,7 +93,6 @@ def participation_chart(occurrences: list[RitualOccurrence], tz_name: str) -> Ch
     """Bar geometry for the SVG chart (oldest left): participants, with first-timers inside."""
     if not occurrences:
         return None
-    import zoneinfo
 
     tz = zoneinfo.ZoneInfo(tz_name)
     ordered = list(reversed(occurrences))

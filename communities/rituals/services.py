@@ -250,7 +250,7 @@ def _run_once(ritual_id: int, now: datetime) -> RitualOccurrence | None:
     schedule = ritual.schedule(ritual.community.time_zone)
     due = schedule_math.due_between(schedule, ritual.next_run_at, now)
     latest, skipped = due[-1], due[:-1]
-    # The claim (STYLE.md §6): only the worker whose UPDATE still sees the value it read goes on.
+    # The claim (an optimistic lock): only the worker whose UPDATE still sees the value it read goes on.
     # It commits together with the occurrence and the thread below, or not at all.
     claimed = Ritual.objects.filter(pk=ritual.pk, next_run_at=ritual.next_run_at, paused=False).update(
         next_run_at=schedule_math.next_after(schedule, max(now, latest))

@@ -7,6 +7,8 @@ from django.http import Http404
 
 from communities.discussions.models import Post
 from communities.models import Community, Space
+from communities.portability.models import CommunityExport, CommunityImport
+from communities.rituals.models import Ritual
 from members.access.core import (
     CommunityAccess,
     LoginRequired,
@@ -23,6 +25,7 @@ from members.models import (
     MembershipStatus,
     Role,
 )
+from moderation.models import WordFilter
 
 # --- Discussions: spaces, post history, restoring --------------------------------------------------
 
@@ -84,7 +87,6 @@ def can_moderate_thread(membership: Membership | None) -> bool:
 
 def export_for_owner(user: object, slug: str, export_id: int) -> tuple[object, CommunityAccess]:
     """A community archive job, for the community's owners only; an id of another community is 404."""
-    from communities.portability.models import CommunityExport
 
     access = community_for_owner(user, slug)
     export = (
@@ -110,7 +112,6 @@ def can_import_community(user: object) -> bool:
 
 def import_for_requester(user: object, job_id: int) -> object:
     """An import job, only for the person who started it (others: 404)."""
-    from communities.portability.models import CommunityImport
 
     require_login(user)
     job = CommunityImport.objects.select_related("community").filter(pk=job_id, requested_by=user).first()
@@ -153,7 +154,6 @@ def community_for_welcomer(user: object, slug: str) -> CommunityAccess:
 
 def ritual_for_reader(user: object, slug: str, ritual_id: int) -> tuple[object, CommunityAccess]:
     """A ritual of this community whose space the viewer may see (like its threads), else 404."""
-    from communities.rituals.models import Ritual
 
     access = community_for_reader(user, slug)
     ritual = (
@@ -188,3 +188,39 @@ def is_banned(user: object, community: Community | int) -> bool:
     return Membership.objects.filter(
         user=user, community_id=community_id, status=MembershipStatus.BANNED
     ).exists()
+
+
+def post_for_staff(user: object, slug: str, post_id: int) -> tuple[Post, CommunityAccess]:
+    """A post of this community for its moderators and owners, whatever its state (held, hidden,
+    flagged), unless it is in a space their role may not see: that is 404, like a missing post."""
+    access = community_for_staff(user, slug)
+    post = (
+        Post.objects.select_related("thread", "thread__space")
+        .filter(pk=post_id, community_id=access.community.pk)
+        .first()
+    )
+    if post is None or not can_see_space(access.membership, post.thread.space):
+        raise Http404
+    return post, access
+
+
+def word_filter_for_staff(user: object, slug: str, filter_id: int) -> tuple[WordFilter, CommunityAccess]:
+    """A word-filter entry of this community for its staff (404 for another community's)."""
+    access = community_for_staff(user, slug)
+    word_filter = WordFilter.objects.filter(pk=filter_id, community_id=access.community.pk).first()
+    if word_filter is None:
+        raise Http404
+    return word_filter, access
+
+
+def member_for_staff(user: object, slug: str, handle: str) -> tuple[Membership, CommunityAccess]:
+    """A membership of this community (any status) by handle, for its staff; 404 otherwise."""
+    access = community_for_staff(user, slug)
+    target = (
+        Membership.objects.filter(community_id=access.community.pk, user__handle__iexact=handle)
+        .select_related("user")
+        .first()
+    )
+    if target is None:
+        raise Http404
+    return target, access

@@ -1,17 +1,7 @@
-"""The one access policy: who may see or do what in a community.
+"""The core of the access policy: communities, threads and posts (see docs/access.md).
 
-Views never check roles inline; they call one of these functions first. The answers follow
-``SECURITY.md``:
-
-* hidden (secret community, restricted space, object of another community) -> ``Http404``,
-  indistinguishable from an id that never existed;
-* forbidden (a member without the right role, a non-member of a listed community) ->
-  ``PermissionDenied`` (403);
-* log in first (anonymous visitor of a listed community) -> ``LoginRequired``, turned into a
-  redirect to the login page with ``?next=`` by ``members.middleware.AccessMiddleware``.
-  Never for a secret community: that would confirm it exists.
-
-Permission changes take effect on the next request: every call reads the membership afresh.
+The package docstring (``members/access/__init__.py``) lists the answers; this part holds the
+``CommunityAccess`` every view starts from and the plain predicates the other parts build on.
 """
 
 from __future__ import annotations

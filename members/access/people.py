@@ -26,6 +26,7 @@ from members.models import (
     JoinRequest,
     Membership,
     MembershipStatus,
+    User,
 )
 
 # --- Membership pages: join, invites, requests, roles ------------------------------------------
@@ -125,7 +126,6 @@ def person_for_viewer(viewer: object, handle: str) -> tuple[object, list[int] | 
     """The active person with this handle and the ids of the communities the viewer shares with
     them (None when viewers look at themselves), or Http404 — for a missing handle, an
     anonymous viewer and a person with no shared community alike."""
-    from members.models import User
 
     if not _is_authenticated(viewer):
         raise Http404

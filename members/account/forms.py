@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.forms import LoginForm, SignupForm
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib.auth import password_validation
 
@@ -55,7 +56,6 @@ class ClaimForm(forms.Form):
         self.user = user
 
     def clean_email(self) -> str:
-        from allauth.account.models import EmailAddress
 
         email = self.cleaned_data["email"].lower()
         if (

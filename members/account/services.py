@@ -3,7 +3,7 @@
 Account deletion keeps the communities' history whole: the person's posts stay, shown as
 "Deleted member" (or, if they choose, are removed the way a moderator removes a post, with a
 PostEvent at the deletion time), and every active membership ends with ``membership_leave``
-(a LEFT event), so the metrics of past days do not change (METRICS.md: "Deleted accounts:
+(a LEFT event), so the metrics of past days do not change (docs/metrics.md: "Deleted accounts:
 treated as leaving at deletion; posts count while not removed").
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import IO, Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -83,7 +84,6 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
     """Write a zip of everything of ``user``'s into ``fileobj``: profile and settings,
     memberships with their history, posts (Markdown source, edits), reactions, flags they made,
     invites they created, join requests, notifications and thread follows."""
-    from allauth.account.models import EmailAddress
 
     counts: dict[str, int] = {}
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -290,7 +290,6 @@ def account_delete(*, user: User, remove_posts: bool = False, at: datetime | Non
 
     Raises MembershipError (changing nothing) if they are the only owner of a community.
     """
-    from allauth.account.models import EmailAddress
 
     now = at or timezone.now()
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -391,7 +390,6 @@ def claim_for_token(token: str) -> AccountClaim | None:
 def account_claim(*, claim: AccountClaim, email: str, password: str, request: object = None) -> User:
     """Turn a placeholder account into the claimant's: set email and password, use up the link,
     and send the usual email confirmation."""
-    from allauth.account.models import EmailAddress
 
     claimed = AccountClaim.objects.filter(pk=claim.pk, claimed_at__isnull=True).update(
         claimed_at=timezone.now()

@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from communities.discussions.models import Post, PostStatus, SubscriptionLevel, Thread, ThreadSubscription
-from config.jobs import enqueue_on_commit
+from config.jobs import enqueue
 from members import access
 from members.models import Membership, MembershipStatus, User
 from members.notifications.emails import (
@@ -335,7 +335,6 @@ def digests_dispatch(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     due = digests_due(now)
     for user_id, key in due:
-        # Each publish is isolated by the helper: one failure (even inline, when eager) never
-        # stops the loop.
-        enqueue_on_commit("members.tasks.send_digest", user_id, key, now.isoformat())
+        # Each publish is isolated: one failure (even inline, when eager) never stops the loop.
+        enqueue("members.tasks.send_digest", user_id, key, now.isoformat())
     return len(due)

@@ -15,6 +15,7 @@ import smtplib
 import zoneinfo
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -64,7 +65,6 @@ def email_blocker(user: User) -> str:
         return "no email address"
     if user.email_undeliverable:
         return "email marked undeliverable"
-    from allauth.account.models import EmailAddress
 
     if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
         return "email address not verified"

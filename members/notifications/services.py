@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config.jobs import enqueue_on_commit
 from members.notifications.models import Notification
+from members.profiles.models import MutedMember
 
 
 def notification_create(
@@ -27,7 +28,6 @@ def notification_create(
     Mentions, replies and quotes by someone the recipient has muted are not stored at all; the
     returned instance is then unsaved (``pk`` is None).
     """
-    from members.profiles.models import MutedMember
 
     notification = Notification(
         recipient_id=recipient_id,

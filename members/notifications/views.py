@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.notifications.emails import unsubscribe_apply, unsubscribe_read
+from members.notifications.models import Notification
 from members.notifications.selectors import NOTIFICATIONS_PER_PAGE, visible_notifications
 
 
@@ -54,7 +55,6 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
     elif request.POST.get("all") != "1":
         return HttpResponse("Say which notification to mark read.", status=400, content_type="text/plain")
     # UPDATE with a join isn't portable: mark by ids (the filtered set is the user's own).
-    from members.notifications.models import Notification
 
     Notification.objects.filter(pk__in=list(qs.values_list("pk", flat=True)[:1000])).update(
         read_at=timezone.now()

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -61,7 +62,6 @@ def avatar_image(upload: UploadedFile) -> ContentFile:
 
 def clean_links(raw: str) -> list[str]:
     """One URL per line, at most four, http(s) only."""
-    from django.core.validators import URLValidator
 
     validate = URLValidator(schemes=["http", "https"])
     links = [line.strip() for line in (raw or "").splitlines() if line.strip()]

@@ -32,7 +32,7 @@ def moderation_nav(context: template.Context) -> dict:
     counts = None
     if community is not None and is_staff:
         # The queue page already computed them; elsewhere this is the one query.
-        counts = context.get("queue_counts") or selectors.review_queue_counts(community)
+        counts = context.get("queue_counts") or selectors.review_queue_counts(community, viewer=membership)
     return {
         "community": community,
         "is_staff": is_staff,

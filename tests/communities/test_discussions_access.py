@@ -1,4 +1,4 @@
-"""Access matrix for every discussions URL (SECURITY.md): N = 404, F = 403, L = login redirect."""
+"""Access matrix for every discussions URL (docs/access.md): N = 404, F = 403, L = login redirect."""
 
 from __future__ import annotations
 

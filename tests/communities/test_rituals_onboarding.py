@@ -272,7 +272,7 @@ def test_join_succeeds_when_the_broker_is_down_and_the_sweep_catches_up(
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(onboarding_tasks.welcome_newcomer, "delay", broker_down)
+    monkeypatch.setattr(onboarding_tasks.welcome_newcomer, "apply_async", broker_down)
     user = make_user()
     membership = join(community, user, django_capture_on_commit_callbacks)  # no exception
     assert membership.is_active

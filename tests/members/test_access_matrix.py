@@ -1,4 +1,4 @@
-"""SECURITY.md's access matrix, table-driven over every page of this area:
+"""The access matrix of docs/access.md, table-driven over every page of this area:
 page × visibility (public/listed/secret) × person (owner, moderator, member, pending applicant,
 banned, non-member, anonymous).
 

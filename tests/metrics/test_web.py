@@ -57,7 +57,7 @@ def _url(name: str, community) -> str:
         ("moderator", "listed", False, 403),
         ("moderator", "listed", True, 200),
         ("member", "listed", True, 403),
-        ("outsider", "listed", False, 403),  # SECURITY.md: non-members of a listed community get F
+        ("outsider", "listed", False, 403),  # docs/access.md: non-members of a listed community get F
         ("outsider", "secret", False, 404),  # and N for a secret one
         ("member", "secret", False, 403),
         ("owner", "secret", False, 200),

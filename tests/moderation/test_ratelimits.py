@@ -11,8 +11,7 @@ from communities.discussions.services import post_create, thread_create
 from communities.models import Space
 from members.models import Membership
 from moderation.models import CommunityLimits
-from moderation.ratelimit import Limit, RateLimited, describe_wait, hit
-from moderation.views import rate_limited_response
+from moderation.ratelimit import Limit, RateLimited, describe_wait, hit, rate_limited_response
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from communities.portability.load import import_archive
 from communities.portability.services import claims_for_community
-from communities.portability.validate import ArchiveProblems
+from communities.portability.validate import ArchiveProblems, open_archive, validate_archive
 from members.models import User
 
 
@@ -56,8 +56,6 @@ class Command(BaseCommand):
 
         try:
             if options["check"]:
-                from communities.portability.validate import open_archive, validate_archive
-
                 with open_archive(path) as zf:
                     _manifest, index = validate_archive(zf, progress=progress)
                 self.stdout.write(self.style.SUCCESS(f"The archive is valid: {index.counts}"))
