@@ -57,7 +57,7 @@ def _community_out(c: Community, membership: Membership | None, request: HttpReq
         "purpose": c.purpose,
         "visibility": c.visibility,
         "join_policy": c.join_policy,
-        "member_count": c.member_count,
+        "member_count": getattr(c, "member_count", 0),
         "url": request.build_absolute_uri(c.get_absolute_url()),
         "your_role": role,
         "can_read": access.can_read_content(c, membership if role else None),
@@ -83,7 +83,7 @@ def community_list(request: HttpRequest, filters: Query[CommunityFilters]) -> di
         mine = {
             m.community_id: m
             for m in Membership.objects.filter(
-                user=caller.user, community_id__in=[c.pk for c in rows], status=MembershipStatus.ACTIVE
+                user=caller.person, community_id__in=[c.pk for c in rows], status=MembershipStatus.ACTIVE
             )
         }
     return {"items": [_community_out(c, mine.get(c.pk), request) for c in rows], "next_cursor": next_cursor}
@@ -94,7 +94,7 @@ def community_detail(request: HttpRequest, slug: SlugPath) -> dict:
     """What the landing page shows: anyone may see a public or listed community's name, purpose
     and member count; a secret community exists only for its members."""
     _, acc = community(request, TokenScope.READ, access.community_landing, slug)
-    acc.community.member_count = acc.community.active_members
+    acc.community.member_count = getattr(acc.community, "active_members", 0)  # type: ignore[attr-defined]
     return _community_out(acc.community, acc.membership, request)
 
 

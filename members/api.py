@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from django.http import Http404, HttpRequest
 from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
 from members import access
-from members.models import Membership, MembershipStatus
+from members.models import Membership, MembershipStatus, User
 from members.profiles.selectors import profile_page
 from members.selectors import member_list
 from members.tokens.auth import community, require
@@ -90,10 +90,12 @@ def person(request: HttpRequest, handle: HandlePath) -> dict:
     shows only the fields the person lets members see. A token restricted to one community sees
     only people of that community."""
     caller = require(request, TokenScope.READ, login=True)
-    person, shared = access.person_for_viewer(caller.user, handle)
+    viewer = caller.person
+    found, shared = access.person_for_viewer(viewer, handle)
+    person = cast(User, found)
     if caller.community_id is not None and shared is not None and caller.community_id not in shared:
         raise Http404
-    page = profile_page(caller.user, person, shared, posts=0)
+    page = profile_page(viewer, person, shared, posts=0)
     p, shows = page.profile, page.shows
     return {
         "handle": person.handle,
@@ -110,7 +112,7 @@ def person(request: HttpRequest, handle: HandlePath) -> dict:
 def me(request: HttpRequest) -> dict:
     """Your account and your active memberships (only the token's community for a restricted token)."""
     caller = require(request, TokenScope.READ, login=True)
-    user = caller.user
+    user = caller.person
     memberships = Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).select_related(
         "community"
     )

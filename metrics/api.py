@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -21,19 +22,17 @@ router = Router(tags=["metrics"])
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
 
-DayOut = create_model(
-    "MetricsDayOut",
-    __base__=Schema,
-    date=(date, ...),
+_day_fields: dict[str, Any] = {
+    "date": (date, ...),
     **{key: (int | float | None, None) for key in METRIC_KEYS},
-)
-CohortOut = create_model(
-    "RetentionCohortOut",
-    __base__=Schema,
-    week_start=(date, ...),
-    as_of=(date, ...),
+}
+_cohort_fields: dict[str, Any] = {
+    "week_start": (date, ...),
+    "as_of": (date, ...),
     **{key: (int | float | None, None) for key in COHORT_FIELDS},
-)
+}
+DayOut = create_model("MetricsDayOut", __base__=Schema, **_day_fields)
+CohortOut = create_model("RetentionCohortOut", __base__=Schema, **_cohort_fields)
 
 
 class MetricsOut(Schema):
@@ -41,8 +40,8 @@ class MetricsOut(Schema):
     time_zone: str
     start: date | None
     end: date | None
-    days: list[DayOut]
-    retention_cohorts: list[CohortOut]
+    days: list[DayOut]  # type: ignore[valid-type]
+    retention_cohorts: list[CohortOut]  # type: ignore[valid-type]
 
 
 class RangeFilters(Schema):

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Path, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from pydantic import Field
 
-from communities.discussions.models import Post
 from members import access
 from members.services import MembershipError
-from members.tokens.auth import community
+from members.tokens.auth import community, member_of
 from members.tokens.idempotency import idempotent
 from members.tokens.models import TokenScope
 from members.tokens.schemas import IdPath, PersonOut, SafeText, SlugPath, responses
@@ -87,7 +86,7 @@ class DecisionOut(Schema):
     detail: str
 
 
-def _person(user: object) -> dict | None:
+def _person(user: Any) -> dict | None:
     return {"handle": user.handle, "name": user.name} if user is not None else None
 
 
@@ -125,10 +124,15 @@ def _item_out(item: selectors.QueueItem) -> dict:
 
 @router.get("/communities/{slug}/review-queue", response=responses(QueuePageOut), summary="The review queue")
 def review_queue(request: HttpRequest, slug: SlugPath, filters: Query[QueueFilters]) -> dict:
-    """Join requests, flagged posts and held posts waiting for a moderator, oldest first."""
+    """Join requests, flagged posts and held posts waiting for a moderator, oldest first (posts in
+    restricted spaces above the moderator's role are left out, as on the queue page)."""
     _, acc = community(request, TokenScope.MODERATE, access.community_for_staff, slug)
     page = selectors.review_queue_page(
-        acc.community, kind=filters.type, page=filters.page, newest_first=filters.newest_first
+        acc.community,
+        viewer=acc.membership,
+        kind=filters.type,
+        page=filters.page,
+        newest_first=filters.newest_first,
     )
     return {
         "items": [_item_out(i) for i in page.object_list],
@@ -138,11 +142,13 @@ def review_queue(request: HttpRequest, slug: SlugPath, filters: Query[QueueFilte
     }
 
 
-def _post_of(acc: access.CommunityAccess, post_id: int) -> Post:
-    post = Post.objects.select_related("thread").filter(pk=post_id, community=acc.community).first()
-    if post is None:
-        raise Http404
-    return post
+CHOICES = {"join": ("approve", "reject"), "flag": ("keep", "hide", "delete"), "held": ("approve", "reject")}
+CHOOSE = {
+    "join": "Choose approve or reject.",
+    "flag": "Choose keep, hide or delete.",
+    "held": "Choose approve or reject.",
+}
+FLAG_DONE = {"keep": "Flags dismissed; the post stays.", "hide": "Post hidden.", "delete": "Post deleted."}
 
 
 @router.post(
@@ -158,52 +164,45 @@ def review_decide(
     item_id: IdPath,
     payload: DecisionIn,
 ) -> dict | Status:
-    """The queue's buttons: the same services, audit log and messages. Another moderator having
-    decided first is 409 with who did."""
-    _, acc = community(request, TokenScope.MODERATE, access.community_for_staff, slug)
+    """The queue's buttons: the same access functions, services, audit log and messages. Another
+    moderator having decided first is 409 with who did."""
+    approve = payload.decision == "approve"
     try:
         if kind == "join":
-            join_request, acc = access.join_request_for_staff(acc.membership.user, slug, item_id)
-            if payload.decision not in ("approve", "reject"):
-                return Status(400, {"detail": "Choose approve or reject."})
+            _, (join_request, acc) = community(
+                request, TokenScope.MODERATE, access.join_request_for_staff, slug, item_id
+            )
+            if payload.decision not in CHOICES[kind]:
+                return Status(400, {"detail": CHOOSE[kind]})
             moderation_queue.queue_decide_join(
-                actor=acc.membership,
-                join_request=join_request,
-                approve=payload.decision == "approve",
-                reason=payload.reason,
+                actor=member_of(acc), join_request=join_request, approve=approve, reason=payload.reason
             )
             who = f"@{join_request.user.handle}"
-            done = f"{who} is now a member." if payload.decision == "approve" else f"{who} was not approved."
-        elif kind == "flag":
-            post = _post_of(acc, item_id)
-            if payload.decision not in ("keep", "hide", "delete"):
-                return Status(400, {"detail": "Choose keep, hide or delete."})
-            moderation_queue.queue_resolve_flags(
-                actor=acc.membership,
-                post=post,
-                action=payload.decision,
-                reason=payload.reason,
-                sanction=payload.sanction,
-                mute_days=payload.mute_days,
-            )
-            done = {
-                "keep": "Flags dismissed; the post stays.",
-                "hide": "Post hidden.",
-                "delete": "Post deleted.",
-            }[payload.decision]
+            done = f"{who} is now a member." if approve else f"{who} was not approved."
         else:
-            post = _post_of(acc, item_id)
-            if payload.decision not in ("approve", "reject"):
-                return Status(400, {"detail": "Choose approve or reject."})
-            moderation_queue.queue_decide_held(
-                actor=acc.membership,
-                post=post,
-                approve=payload.decision == "approve",
-                reason=payload.reason,
-                sanction=payload.sanction,
-                mute_days=payload.mute_days,
-            )
-            done = "Post approved and published." if payload.decision == "approve" else "Post rejected."
+            _, (post, acc) = community(request, TokenScope.MODERATE, access.post_for_staff, slug, item_id)
+            if payload.decision not in CHOICES[kind]:
+                return Status(400, {"detail": CHOOSE[kind]})
+            if kind == "flag":
+                moderation_queue.queue_resolve_flags(
+                    actor=member_of(acc),
+                    post=post,
+                    action=payload.decision,
+                    reason=payload.reason,
+                    sanction=payload.sanction,
+                    mute_days=payload.mute_days,
+                )
+                done = FLAG_DONE[payload.decision]
+            else:
+                moderation_queue.queue_decide_held(
+                    actor=member_of(acc),
+                    post=post,
+                    approve=approve,
+                    reason=payload.reason,
+                    sanction=payload.sanction,
+                    mute_days=payload.mute_days,
+                )
+                done = "Post approved and published." if approve else "Post rejected."
     except services.AlreadyHandled as exc:
         return Status(409, {"detail": str(exc)})
     except MembershipError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -15,7 +16,7 @@ from communities.discussions import selectors, services
 from communities.discussions.models import Post, Reaction, ReactionKind, Thread
 from members import access
 from members.access import CommunityAccess
-from members.tokens.auth import community
+from members.tokens.auth import community, member_of
 from members.tokens.idempotency import idempotent
 from members.tokens.models import TokenScope
 from members.tokens.paging import DEFAULT_LIMIT, MAX_LIMIT, cursor_page, page_of
@@ -113,7 +114,7 @@ class SubscriptionOut(Schema):
 # --- Shaping ---------------------------------------------------------------------------------------
 
 
-def _person(user: object) -> dict | None:
+def _person(user: Any) -> dict | None:
     return {"handle": user.handle, "name": user.name} if user is not None else None
 
 
@@ -242,7 +243,7 @@ def thread_create(request: HttpRequest, slug: SlugPath, payload: ThreadIn) -> St
     _, acc = community(request, TokenScope.WRITE, access.community_for_member, slug)
     space = access.space_for_reader(acc, payload.space)
     thread = services.thread_create(
-        author=acc.membership, space=space, title=payload.title, body_md=payload.body
+        author=member_of(acc), space=space, title=payload.title, body_md=payload.body
     )
     thread = Thread.objects.select_related("space", "author").get(pk=thread.pk)
     return Status(201, _thread_out(thread, request, slug))
@@ -257,7 +258,7 @@ def thread_reply(request: HttpRequest, slug: SlugPath, thread_id: IdPath, payloa
     reply_to = None
     if payload.reply_to:
         reply_to = Post.objects.filter(pk=payload.reply_to, thread=thread).first()
-    post = services.post_create(author=acc.membership, thread=thread, body_md=payload.body, reply_to=reply_to)
+    post = services.post_create(author=member_of(acc), thread=thread, body_md=payload.body, reply_to=reply_to)
     post = Post.objects.select_related("author").get(pk=post.pk)
     return Status(201, _one_post(post, acc, request))
 
@@ -269,17 +270,18 @@ def post_edit(request: HttpRequest, slug: SlugPath, post_id: IdPath, payload: Po
     _, (post, acc) = community(request, TokenScope.WRITE, access.post_for_member, slug, post_id)
     if not access.can_edit_post(acc.membership, post):
         raise PermissionDenied("Only the author can edit this post.")
-    post = services.post_edit(editor=acc.membership, post=post, body_md=payload.body, title=payload.title)
+    post = services.post_edit(editor=member_of(acc), post=post, body_md=payload.body, title=payload.title)
     post = Post.objects.select_related("author").get(pk=post.pk)
     return _one_post(post, acc, request)
 
 
 def _set_reaction(request: HttpRequest, slug: str, post_id: int, kind: str, on: bool) -> list[dict]:
     _, (post, acc) = community(request, TokenScope.WRITE, access.post_for_member, slug, post_id)
+    membership = member_of(acc)
+    user_id = membership.user_id
     if kind not in ReactionKind.values:
-        services.reaction_toggle(user_id=acc.membership.user_id, post=post, kind=kind)  # raises its message
-    moderation_check_react(acc.membership)  # muted members can read but not react (403)
-    user_id = acc.membership.user_id
+        services.reaction_toggle(user_id=user_id, post=post, kind=kind)  # raises its message
+    moderation_check_react(membership)  # muted members can read but not react (403)
     present = Reaction.objects.filter(post=post, user_id=user_id, kind=kind).exists()
     if present != on:
         services.reaction_toggle(user_id=user_id, post=post, kind=kind)
@@ -320,5 +322,5 @@ def thread_subscription(
 ) -> dict:
     _, (thread, acc) = community(request, TokenScope.WRITE, access.thread_for_member, slug, thread_id)
     level = None if payload.level == "default" else payload.level
-    services.thread_subscribe(user_id=acc.membership.user_id, thread=thread, level=level)
+    services.thread_subscribe(user_id=member_of(acc).user_id, thread=thread, level=level)
     return {"level": payload.level}

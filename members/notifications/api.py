@@ -39,7 +39,7 @@ def notifications(request: HttpRequest, filters: Query[NotificationFilters]) -> 
     """Newest first, as on the notifications page: a notification about a thread disappears when
     you can no longer see it (you left, or its space is now above your role)."""
     caller = require(request, TokenScope.READ, login=True)
-    qs = visible_notifications(caller.user)
+    qs = visible_notifications(caller.person)
     if caller.community_id is not None:
         qs = qs.filter(community_id=caller.community_id)
     if filters.unread:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -37,7 +37,7 @@ from ninja.utils import check_csrf
 
 from members import access
 from members.access import CommunityAccess
-from members.models import User
+from members.models import Membership, User
 from members.tokens.models import ApiToken, TokenScope
 from members.tokens.services import SECRET_PREFIX, digest_of, token_touch
 
@@ -75,6 +75,13 @@ class Caller:
         return scope == TokenScope.READ
 
     @property
+    def person(self) -> User:
+        """The logged-in person (anonymous callers: 401)."""
+        if not isinstance(self.user, User):
+            raise access.LoginRequired
+        return self.user
+
+    @property
     def community_id(self) -> int | None:
         """The one community a restricted token may reach (None: no restriction)."""
         return self.token.community_id if self.token is not None else None
@@ -105,11 +112,9 @@ def token_caller(secret: str) -> Caller | None:
 
 def peek_token(request: HttpRequest, secret: str) -> Caller | None:
     """token_caller, looked up once per request (the idempotency wrapper asks before ninja does)."""
-    cached = getattr(request, "_api_token_caller", False)
-    if cached is False:
-        cached = token_caller(secret)
-        request._api_token_caller = cached
-    return cached
+    if not hasattr(request, "_api_token_caller"):
+        setattr(request, "_api_token_caller", token_caller(secret))  # noqa: B010
+    return cast(Caller | None, getattr(request, "_api_token_caller"))  # noqa: B009
 
 
 def peek_caller(request: HttpRequest) -> Caller | None:
@@ -169,7 +174,7 @@ def anonymous(request: HttpRequest) -> Caller:
     return Caller(user=AnonymousUser())
 
 
-API_AUTH = [TokenAuth(), SessionAuth(), anonymous]
+API_AUTH: list[Callable[[HttpRequest], Caller | None]] = [TokenAuth(), SessionAuth(), anonymous]
 
 
 # --- The checks every endpoint makes --------------------------------------------------------------
@@ -185,6 +190,13 @@ def require(request: HttpRequest, scope: str, *, login: bool = False) -> Caller:
     if not caller.has_scope(scope):
         raise MissingScope(f"This token does not have the “{scope}” scope.")
     return caller
+
+
+def member_of(acc: CommunityAccess) -> Membership:
+    """The caller's active membership, where the access function already required one."""
+    if acc.membership is None:
+        raise PermissionDenied("Join this community to take part.")
+    return acc.membership
 
 
 def _refuse_banned(caller: Caller, acc: CommunityAccess) -> None:
@@ -209,10 +221,11 @@ def community(
     result = check(caller.user, slug, *args)
     if not caller.has_scope(scope):  # anonymous: only reads get past the policy
         raise access.LoginRequired
+    found: Any = result
     acc = (
-        result
-        if isinstance(result, CommunityAccess)
-        else next(r for r in result if isinstance(r, CommunityAccess))
+        found
+        if isinstance(found, CommunityAccess)
+        else next(r for r in found if isinstance(r, CommunityAccess))
     )
     _refuse_banned(caller, acc)
     return caller, result

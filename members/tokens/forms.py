@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -42,10 +43,10 @@ class TokenForm(forms.Form):
     )
     expires = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", label="Expires")
 
-    def __init__(self, *args: object, communities: list[Community], **kwargs: object) -> None:
+    def __init__(self, *args: Any, communities: list[Community], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._communities = {str(c.pk): c for c in communities}
-        self.fields["community"].choices = [("", "All my communities")] + [
+        cast(forms.ChoiceField, self.fields["community"]).choices = [("", "All my communities")] + [
             (str(c.pk), c.name) for c in communities
         ]
 

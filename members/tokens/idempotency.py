@@ -55,7 +55,7 @@ def idempotent(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         caller = peek_caller(request)
         if caller is None or not caller.is_authenticated:
             return run(request, *args, **kwargs)  # answers 401/403/404 as usual; nothing to keep
-        user_id = caller.user.pk
+        user_id = caller.person.pk
         endpoint = f"{request.method} {request.path}"[:300]
         fingerprint = hashlib.sha256(request.body).hexdigest()
         try:

@@ -9,6 +9,8 @@ lookup (an equality match on the digest, which leaks nothing about the secret th
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -46,7 +48,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    def is_usable(self, at: object = None) -> bool:
+    def is_usable(self, at: datetime | None = None) -> bool:
         now = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 

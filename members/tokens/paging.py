@@ -88,7 +88,7 @@ def page_of(item: type[Schema]) -> type[Schema]:
         _pages[item] = create_model(
             f"{item.__name__}Page",
             __base__=Schema,
-            items=(list[item], ...),
+            items=(list[item], ...),  # type: ignore[valid-type]
             next_cursor=(str | None, None),
         )
     return _pages[item]
