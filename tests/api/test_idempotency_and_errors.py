@@ -4,6 +4,7 @@ Retry-After, schema errors, muted members."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from communities.discussions.models import Post, Reaction, Thread, ThreadSubscription
 from members.tokens.models import IdempotentRequest
@@ -230,3 +231,49 @@ def test_page_and_api_share_one_limit(client, api, member, thread, make_token, l
         f"/communities/{member.community.slug}/threads/{thread.pk}/posts", {"body": "api"}, token=token
     )
     assert limited.status_code == 429 and "Retry-After" in limited
+
+
+# --- Two identical requests racing ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs concurrent connections to one database: the SQLite test database is in memory, "
+    "one connection; the PostgreSQL leg of CI runs this",
+)
+def test_racing_repeats_with_one_key_post_once(transactional_db, make_community, make_member):
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    from members.tokens.services import token_create
+
+    community = make_community(visibility="public", join_policy="open")
+    member = make_member(community)
+    token = token_create(user=member.user, name="race", scopes=["write"]).secret
+    barrier = threading.Barrier(2)
+    answers: list = []
+
+    def send() -> None:
+        try:
+            barrier.wait(timeout=10)
+            response = Client().post(
+                f"/api/v1/communities/{community.slug}/threads",
+                '{"space": "general", "title": "Raced", "body": "Twice at once"}',
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+                HTTP_IDEMPOTENCY_KEY="race-1",
+            )
+            answers.append((response.status_code, response.content))
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=send) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=30)
+    assert Thread.objects.filter(title="Raced").count() == 1
+    assert [a[0] for a in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
