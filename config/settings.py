@@ -336,6 +336,13 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # through the owner's signed, expiring download link.
 HEARTH_EXPORT_DIR = Path(env_str("HEARTH_EXPORT_DIR", str(VAR_DIR / "exports")))
 HEARTH_IMPORT_DIR = Path(env_str("HEARTH_IMPORT_DIR", str(VAR_DIR / "imports")))
+# Page sizes (lists paginate; a page's query count never depends on them).
+HEARTH_POSTS_PER_PAGE = env_int("HEARTH_POSTS_PER_PAGE", 50, minimum=5, maximum=200)
+HEARTH_THREADS_PER_PAGE = env_int("HEARTH_THREADS_PER_PAGE", 30, minimum=5, maximum=200)
+HEARTH_SEARCH_PER_PAGE = env_int("HEARTH_SEARCH_PER_PAGE", 20, minimum=5, maximum=100)
+HEARTH_NOTIFICATIONS_PER_PAGE = env_int("HEARTH_NOTIFICATIONS_PER_PAGE", 30, minimum=5, maximum=200)
+HEARTH_QUEUE_PER_PAGE = env_int("HEARTH_QUEUE_PER_PAGE", 25, minimum=5, maximum=200)
+
 HEARTH_EXPORT_TTL_HOURS = env_int("HEARTH_EXPORT_TTL_HOURS", 48, minimum=1, maximum=24 * 30)
 HEARTH_IMPORT_MAX_MB = env_int("HEARTH_IMPORT_MAX_MB", 200, minimum=1, maximum=10_000)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     CharField,
@@ -37,7 +38,7 @@ from moderation.models import (
 )
 
 QUEUE_KINDS = ("join", "flag", "held")
-QUEUE_PAGE_SIZE = 25
+QUEUE_PAGE_SIZE = settings.HEARTH_QUEUE_PER_PAGE
 
 
 def community_limits(community: Community | int) -> CommunityLimits:

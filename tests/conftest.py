@@ -13,6 +13,7 @@ from communities.models import Community, Space
 from communities.services import community_create
 from members.models import Membership, Role, User
 from members.services import membership_join
+from tests.worker import celery_worker_proc  # noqa: F401 - the one real-worker fixture
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery staple 42"

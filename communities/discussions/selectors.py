@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -22,8 +23,8 @@ from members.profiles.models import MutedMember
 
 # --- Discussions ----------------------------------------------------------------------------------
 
-THREADS_PER_PAGE = 30
-POSTS_PER_PAGE = 50
+THREADS_PER_PAGE = settings.HEARTH_THREADS_PER_PAGE
+POSTS_PER_PAGE = settings.HEARTH_POSTS_PER_PAGE
 
 
 def visible_spaces(community: Community, membership: Membership | None) -> list[Space]:

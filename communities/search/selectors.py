@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import F, Func, Q, QuerySet
@@ -16,7 +17,7 @@ from communities.models import Community
 from members.access import visible_spaces_q
 from members.models import Membership, MembershipStatus
 
-SEARCH_PER_PAGE = 20
+SEARCH_PER_PAGE = settings.HEARTH_SEARCH_PER_PAGE
 HL_START, HL_STOP = "\x02", "\x03"  # highlight sentinels, turned into <mark> after escaping
 
 

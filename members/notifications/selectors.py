@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import (
     Exists,
     OuterRef,
@@ -19,7 +20,7 @@ from members.notifications.models import (
 
 # --- Notifications ---------------------------------------------------------------------------------
 
-NOTIFICATIONS_PER_PAGE = 30
+NOTIFICATIONS_PER_PAGE = settings.HEARTH_NOTIFICATIONS_PER_PAGE
 
 
 def visible_notifications_q(user: User) -> Q:

@@ -14,7 +14,7 @@ from communities.discussions.models import Post
 from config.celery import app
 from members.deferred import republish_deferred
 from members.models import DeferredTask
-from tests.integration.conftest import _require_redis
+from tests.worker import _require_redis
 
 pytestmark = pytest.mark.integration
 
