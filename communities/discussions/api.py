@@ -13,7 +13,7 @@ from ninja.decorators import decorate_view
 from pydantic import Field
 
 from communities.discussions import selectors, services
-from communities.discussions.models import Post, Reaction, ReactionKind, Thread
+from communities.discussions.models import Post, ReactionKind, Thread
 from members import access
 from members.access import CommunityAccess
 from members.tokens.auth import community, member_of
@@ -279,12 +279,9 @@ def _set_reaction(request: HttpRequest, slug: str, post_id: int, kind: str, on: 
     _, (post, acc) = community(request, TokenScope.WRITE, access.post_for_member, slug, post_id)
     membership = member_of(acc)
     user_id = membership.user_id
-    if kind not in ReactionKind.values:
-        services.reaction_toggle(user_id=user_id, post=post, kind=kind)  # raises its message
-    moderation_check_react(membership)  # muted members can read but not react (403)
-    present = Reaction.objects.filter(post=post, user_id=user_id, kind=kind).exists()
-    if present != on:
-        services.reaction_toggle(user_id=user_id, post=post, kind=kind)
+    if kind in ReactionKind.values:
+        moderation_check_react(membership)  # muted members can read but not react (403)
+    services.reaction_set(user_id=user_id, post=post, kind=kind, on=on)
     summary = selectors.reaction_summary([post.pk], user_id)[post.pk]
     return [{k: r[k] for k in ("kind", "emoji", "count", "mine")} for r in summary]
 
