@@ -168,11 +168,14 @@ class Member(threading.Thread):
                         self.results["no_composer"].append((0, 0.0))
                 else:
                     action = form.group(1)
+                    # The form's one-time key, sent back as a browser would (docs/submissions.md).
+                    key = re.search(r'name="submission_key" value="([^"]+)"', html)
                     status, _ = self._request(
                         "reply_post",
                         action,
                         {
                             "csrfmiddlewaretoken": self._csrf(html),
+                            "submission_key": key.group(1) if key else "",
                             "body": f"load reply {self.index}-{n} {secrets.token_hex(4)}",
                         },
                     )
@@ -184,6 +187,11 @@ class Member(threading.Thread):
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
+
+
+def _use_port(port: int) -> None:
+    global PORT, BASE
+    PORT, BASE = port, f"http://127.0.0.1:{port}"
 
 
 def pct(values: list[float], p: float) -> float:
@@ -199,7 +207,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--members", type=int, default=20)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--port", type=int, default=PORT, help="loopback port for gunicorn")
     args = parser.parse_args()
+    _use_port(args.port)
     seconds = min(args.seconds, 60)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         print("Set DATABASE_URL (PostgreSQL) and REDIS_URL.", file=sys.stderr)

@@ -1,13 +1,17 @@
-"""Site-wide request plumbing: one structured log line per request."""
+"""Site-wide request plumbing: one structured log line per request, the input guard at the edge
+and private caching of pages for people with a session."""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils.cache import patch_cache_control
+from django.utils.datastructures import MultiValueDict
 
 log = logging.getLogger("hearth.request")
 
@@ -39,4 +43,155 @@ class RequestLogMiddleware:
             elapsed_ms,
             "1" if request.headers.get("HX-Request") else "0",
         )
+        return response
+
+
+# --- The edge: refuse what can't be meant before anything reads it ------------------------------
+
+# C0 controls (NUL first of all: PostgreSQL refuses it in text and the query raises) and DEL.
+# Tabs and line breaks are ordinary in form fields; in a path nothing of the kind is.
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In form fields only NUL is refused here (PostgreSQL can't store it); other odd characters are
+# the forms' business, so a pasted form feed gets a message next to the field, text kept.
+_NUL = re.compile(r"\x00")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+# An urlencoded form bigger than DATA_UPLOAD_MAX_MEMORY_SIZE (a 10 MB paste into the reply box)
+# is read in chunks and each field kept up to this many bytes, so the page can say what the limit
+# is and give back the start of the text instead of a bare 400. Beyond HARD_LIMIT: 413 at once.
+KEEP_FIELD_BYTES = 100_000
+HARD_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def _edge_page(status: int, message: str) -> HttpResponse:
+    """The site's 400/404/413 page rendered without the request: no session, user or database."""
+    from django.conf import settings
+    from django.template.loader import render_to_string
+
+    template = {404: "404.html"}.get(status, "400.html")
+    html: str
+    try:
+        html = render_to_string(template, {"exception": message, "site_name": settings.SITE_NAME})
+    except Exception:  # a broken template must not turn a 400 into a 500
+        html = f"<!doctype html><title>Bad request</title><p>{message}</p>"
+    return HttpResponse(html, status=status)
+
+
+def _bad_text(values: Iterable[str], pattern: re.Pattern[str]) -> bool:
+    return any(pattern.search(v) or _SURROGATE.search(v) for v in values)
+
+
+def _query_items(request: HttpRequest) -> Iterable[str]:
+    for key, values in request.GET.lists():
+        yield key
+        yield from values
+
+
+def _read_oversized_form(request: HttpRequest) -> QueryDict:
+    """Parse an urlencoded body that is over the memory limit, keeping at most KEEP_FIELD_BYTES
+    of each field (the rest is read and dropped; memory stays bounded)."""
+    from django.conf import settings
+
+    pairs: list[bytes] = []
+    current = bytearray()
+    dropped = False
+    max_fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 1000
+    while chunk := request.read(64 * 1024):
+        parts = chunk.split(b"&")
+        for i, part in enumerate(parts):
+            if i > 0:
+                pairs.append(bytes(current))
+                current, dropped = bytearray(), False
+                if len(pairs) > max_fields:
+                    raise SuspiciousOperation("too many fields")
+            if not dropped:
+                room = KEEP_FIELD_BYTES - len(current)
+                current += part[:room]
+                dropped = len(part) > room
+    pairs.append(bytes(current))
+    # A cut may end inside a %XX escape: drop a dangling "%" or "%X".
+    cleaned = [re.sub(rb"%[0-9A-Fa-f]?$", b"", p) for p in pairs if p]
+    return QueryDict(b"&".join(cleaned), encoding="utf-8")
+
+
+class InputGuardMiddleware:
+    """Answers hostile or malformed requests at the edge, before the database is touched:
+
+    * a path with NUL or other control characters: 404 (like any address that doesn't exist);
+    * a query string with NUL or other control characters, a form field with NUL: 400;
+    * a form post declared in a charset other than UTF-8 (``charset=utf-16``, ``latin-1``):
+      400 with a message, without reading the body (Django would raise on every access to
+      ``request.POST``, including inside its own error handling);
+    * an urlencoded form over DATA_UPLOAD_MAX_MEMORY_SIZE: read in bounded chunks, each field
+      kept up to KEEP_FIELD_BYTES, so the view can refuse it with a message and give back the
+      start of the text; over HARD_LIMIT_BYTES: 413.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = self.check(request)
+        if refused is not None:
+            return refused
+        return self.get_response(request)
+
+    def check(self, request: HttpRequest) -> HttpResponse | None:
+        from django.conf import settings
+
+        if _CONTROL_IN_PATH.search(request.path) or _SURROGATE.search(request.path):
+            return _edge_page(404, "There is nothing at this address.")
+        if _bad_text(_query_items(request), _CONTROL_IN_VALUE):
+            return _edge_page(400, "The address contains characters that aren't allowed (such as NUL).")
+        if request.method not in {"POST", "PUT", "PATCH"} or request.content_type not in _FORM_TYPES:
+            return None
+        charset = ((request.content_params or {}).get("charset") or "utf-8").strip().strip('"').lower()
+        if charset not in {"utf-8", "utf8"}:
+            return _edge_page(
+                400,
+                "Forms must be sent as UTF-8 (this one said another character set). Reload the page "
+                "and send it again from there.",
+            )
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _edge_page(400, "The request's length is not a number.")
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            if request.content_type != "application/x-www-form-urlencoded" or length > HARD_LIMIT_BYTES:
+                return _edge_page(
+                    413,
+                    f"That was too large to send ({length / 1_048_576:.1f} MB; the limit is "
+                    f"{limit / 1_048_576:.1f} MB). Posts are limited to 32,000 characters.",
+                )
+            try:
+                request._post = _read_oversized_form(request)  # type: ignore[attr-defined]
+            except (SuspiciousOperation, OSError):
+                return _edge_page(400, "The form could not be read.")
+            request._files = MultiValueDict()  # type: ignore[attr-defined]
+        try:
+            fields = list(request.POST.lists())
+        except Exception:  # unreadable or malformed body (multipart errors, too many fields ...)
+            return _edge_page(400, "The form could not be read. Reload the page and try again.")
+        values = (v for key, vs in fields for v in (key, *vs) if isinstance(v, str))
+        if _bad_text(values, _NUL):
+            return _edge_page(400, "The form contains a character that isn't allowed (NUL).")
+        return None
+
+
+class PrivateCacheMiddleware:
+    """A response to a visitor with a session (logged in, or in the middle of signing up) is
+    theirs alone: ``Cache-Control: private, no-store`` unless the view chose a policy itself.
+    Looks at the cookie, not ``request.user``, so it costs no query."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        response = self.get_response(request)
+        if "Cache-Control" not in response and settings.SESSION_COOKIE_NAME in request.COOKIES:
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HEARTH_VAR_DIR", str(BASE_DIR / "var")))
@@ -69,6 +69,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
+    # Bad characters, non-UTF-8 form posts and oversized forms are answered here, before any
+    # other middleware reads the request or the database is touched (config/middleware.py).
+    "config.middleware.InputGuardMiddleware",
+    # Pages answered to a visitor with a session are private: never stored by a shared cache.
+    "config.middleware.PrivateCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,7 +151,9 @@ if REDIS_URL:
             "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "hearth"),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            # Short, explicit timeouts: a hung Redis costs one 0.25 s timeout, then the circuit
+            # breaker in config/cache.py skips Redis for a few seconds (misses, no waiting).
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
 else:
@@ -160,7 +167,16 @@ RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", not TESTING)
 # server, so `make run` can run a worker with embedded beat. Without a worker (tests, or a plain
 # runserver), tasks run eagerly in-process.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600 * 6}
+# Redis re-delivers a message that was taken but not acknowledged (acks_late: a worker died
+# mid-task) once the visibility timeout has passed. It must exceed the longest countdown/ETA
+# (autoretry backoff is capped at 10 minutes, config/celery.py) and the longest task run, or a
+# waiting or running task would be delivered twice; 30 minutes, not hours, so a killed worker's
+# tasks come back soon (docs/tasks.md).
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 1800, minimum=1, maximum=24 * 3600)
+}
+# Tests start workers on a queue of their own; production uses Celery's default queue.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 if not REDIS_URL:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _queue_dir.mkdir(parents=True, exist_ok=True)
@@ -176,7 +192,9 @@ if not REDIS_URL:
         }
     )
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 2, "socket_timeout": 5})
+    # Short, explicit timeouts so publishing to a hung Redis costs at most a second (and then the
+    # circuit breaker defers task calls to the database without waiting).
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 1, "socket_timeout": 1})
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING or not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -186,7 +204,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang a request when the broker is down: short timeouts, few retries; a
 # task that still cannot be published is recorded and re-sent later (config.celery.HearthTask).
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
@@ -194,12 +212,18 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_TIMEZONE = "UTC"
+# A notification email "sending" (claimed by a worker) for longer than this is stuck: its worker
+# died mid-send. The stuck-work sweep takes it back and sends it once (docs/tasks.md).
+HEARTH_EMAIL_STALE_SECONDS = env_int("HEARTH_EMAIL_STALE_SECONDS", 900, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    # allauth's login with equal work for registered and unknown emails (members/adapter.py); a
+    # failed attempt stops there. allauth's own backend stays listed so sessions it made are valid.
+    "members.adapter.LoginBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -251,6 +275,11 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# /healthz answers everyone with the status only; operators get the details (database vendor,
+# cache and broker backends, worker heartbeat) when logged in as staff or with this token
+# (``Authorization: Bearer <token>``), for a monitoring system.
+HEARTH_HEALTHZ_TOKEN = env_str("HEARTH_HEALTHZ_TOKEN")
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -345,6 +374,17 @@ HEARTH_QUEUE_PER_PAGE = env_int("HEARTH_QUEUE_PER_PAGE", 25, minimum=5, maximum=
 
 HEARTH_EXPORT_TTL_HOURS = env_int("HEARTH_EXPORT_TTL_HOURS", 48, minimum=1, maximum=24 * 30)
 HEARTH_IMPORT_MAX_MB = env_int("HEARTH_IMPORT_MAX_MB", 200, minimum=1, maximum=10_000)
+
+# --- Webhooks (communities/integrations) ----------------------------------------------------
+# Webhooks only call public addresses. Networks listed here (CIDR, comma-separated) may be called
+# too, e.g. a receiver on the LAN: "10.0.0.0/8". Cloud metadata addresses are refused regardless.
+HEARTH_WEBHOOK_ALLOWED_NETWORKS = env_networks("HEARTH_WEBHOOK_ALLOWED_NETWORKS")
+# Seconds for connecting and for each read; the response body read is capped.
+HEARTH_WEBHOOK_TIMEOUT = env_int("HEARTH_WEBHOOK_TIMEOUT", 5, minimum=1, maximum=30)
+HEARTH_WEBHOOK_MAX_RESPONSE_BYTES = 16 * 1024
+# Retry n waits BASE x 6^(n-1) seconds: 60 gives 1 min, 6 min, 36 min, 3.6 h, 21.6 h (about a day
+# for six tries). Tests shorten it.
+HEARTH_WEBHOOK_RETRY_BASE = env_float("HEARTH_WEBHOOK_RETRY_BASE", 60.0, minimum=0.0)
 
 if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's default (PBKDF2).

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from members.models import Role
 from members.services import INVITE_DEFAULT_DAYS
+from members.submissions.forms import SubmissionKeyMixin
 
 EXPIRY_CHOICES = [
     ("1h", "1 hour"),
@@ -26,7 +27,7 @@ _EXPIRY = {
 }
 
 
-class InviteCreateForm(forms.Form):
+class InviteCreateForm(SubmissionKeyMixin, forms.Form):
     max_uses = forms.IntegerField(
         min_value=1,
         max_value=1000,
@@ -47,7 +48,7 @@ class InviteCreateForm(forms.Form):
         return timezone.now() + delta if delta else None
 
 
-class JoinRequestForm(forms.Form):
+class JoinRequestForm(SubmissionKeyMixin, forms.Form):
     """One required answer per screening question of the community."""
 
     def __init__(self, *args: object, questions: list[str], **kwargs: object) -> None:

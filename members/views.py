@@ -20,7 +20,7 @@ from config.clientip import client_ip
 from members import access
 from members.adapter import INVITE_SESSION_KEY
 from members.forms import DecisionForm, InviteCreateForm, JoinRequestForm, RoleForm
-from members.models import Invite, MembershipStatus, Role
+from members.models import Invite, JoinRequest, MembershipStatus, Role
 from members.selectors import (
     invite_list,
     invite_redemptions,
@@ -45,6 +45,7 @@ from members.services import (
     membership_change_role,
     membership_leave,
 )
+from members.submissions.services import SubmissionInProgress, submit_once
 from moderation.queue import queue_decide_join
 from moderation.ratelimit import describe_wait
 from moderation.selectors import review_queue_counts
@@ -80,14 +81,21 @@ def invites_page(request: HttpRequest, slug: str) -> HttpResponse:
             access.community_for_inviter(request.user, slug)  # raises the 403
         if form.is_valid():
             try:
-                invite = invite_create(
-                    membership=acc.membership,
-                    max_uses=form.cleaned_data["max_uses"],
-                    expires_at=form.expires_at(),
-                    note=form.cleaned_data["note"],
+                # Four parallel submissions of one form make one invite (the first).
+                invite, _ = submit_once(
+                    user_id=request.user.pk,
+                    key=form.cleaned_data["submission_key"],
+                    scope="invite",
+                    create=lambda: invite_create(
+                        membership=acc.membership,
+                        max_uses=form.cleaned_data["max_uses"],
+                        expires_at=form.expires_at(),
+                        note=form.cleaned_data["note"],
+                    ),
+                    load=lambda pk: Invite.objects.filter(pk=pk).first(),
                 )
-            except InviteError as exc:
-                form.add_error(None, str(exc))
+            except (InviteError, SubmissionInProgress) as exc:
+                form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
                 retry_after = getattr(exc, "retry_after", None)
             else:
                 link = request.build_absolute_uri(invite.get_absolute_url())
@@ -285,11 +293,19 @@ def community_join(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, f"Welcome to {community.name}!")
                 return redirect(community.get_absolute_url())
             if community.join_policy == JoinPolicy.APPROVAL and form.is_valid():
-                join_request_create(user=request.user, community=community, answers=form.answers())
+                submit_once(
+                    user_id=request.user.pk,
+                    key=form.cleaned_data["submission_key"],
+                    scope="join-request",
+                    create=lambda: join_request_create(
+                        user=request.user, community=community, answers=form.answers()
+                    ),
+                    load=lambda pk: JoinRequest.objects.filter(pk=pk).first(),
+                )
                 messages.success(request, "Your request was sent. A moderator will look at it soon.")
                 return redirect("join-pending", slug=slug)
-        except JoinError as exc:
-            form.add_error(None, str(exc))
+        except (JoinError, SubmissionInProgress) as exc:
+            form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
         if community.join_policy == JoinPolicy.INVITE_ONLY:
             form.add_error(None, "This community is invite-only: ask a member for an invite link.")
         status = 400

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# Every daily key of METRICS.md §3–§7, in display/export order.
+# Every daily key of docs/metrics.md §3–§7, in display/export order.
 ENGAGEMENT_KEYS = ("dau", "wau", "mau", "stickiness", "stickiness_avg_30d", "members", "regular_members")
 CONTENT_KEYS = ("posts_30d", "member_posts_30d", "posts_per_active_member_30d", "member_content_share_30d")
 THREAD_KEYS = ("threads_eligible", "replies_per_thread", "no_reply_share", "ttfr_median_hours")
@@ -30,7 +30,9 @@ RETENTION_KEYS = (
     "retention_90",
     "retention_90_eligible",
 )
-METRIC_KEYS = ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS
+# Events (issue 15): appended after the older keys so existing exports keep their columns in place.
+EVENT_KEYS = ("events_held_30d", "event_rsvps_30d", "event_attendance_rate_30d")
+METRIC_KEYS = ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS + EVENT_KEYS
 RATIO_KEYS = frozenset(
     {
         "stickiness",
@@ -47,6 +49,7 @@ RATIO_KEYS = frozenset(
         "retention_30",
         "retention_60",
         "retention_90",
+        "event_attendance_rate_30d",
     }
 )
 RETENTION_DAYS = (30, 60, 90)
@@ -67,7 +70,7 @@ class Visit(models.Model):
 
 
 class ActiveDay(models.Model):
-    """Derived: person ``user`` was active (METRICS.md §2) in the community on local date ``day``.
+    """Derived: person ``user`` was active (docs/metrics.md §2) in the community on local date ``day``.
 
     ``day`` is the proleptic ordinal (``date.toordinal()``) so that windows such as
     "J+30 … J+36" are plain integer arithmetic on both PostgreSQL and SQLite.
@@ -137,7 +140,7 @@ class Entrant(models.Model):
 
 
 class DailySnapshot(models.Model):
-    """Every METRICS.md key for one community and one local day. Ratios are null when undefined."""
+    """Every key of docs/metrics.md for one community and one local day. Ratios are null when undefined."""
 
     community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
@@ -176,6 +179,10 @@ class DailySnapshot(models.Model):
     retention_60_eligible = models.IntegerField(default=0)
     retention_90 = models.FloatField(null=True)
     retention_90_eligible = models.IntegerField(default=0)
+
+    events_held_30d = models.IntegerField(default=0)
+    event_rsvps_30d = models.IntegerField(default=0)
+    event_attendance_rate_30d = models.FloatField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["community", "day"], name="dailysnapshot_unique")]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from communities.models import Community
 from members.models import User
 from metrics import compute
+from metrics import events as metrics_events
 from metrics import sql as metrics_sql
 from metrics.models import (
     ActiveDay,
@@ -128,6 +129,7 @@ def _compute_span(
         engaged = compute.engagement_span(span)
         grown = compute.growth_span(span)
         retained = compute.retention_span(span)
+        evented = metrics_events.events_span(span)
         for day in days:
             w = span.window(day)
             previous = list(
@@ -141,6 +143,7 @@ def _compute_span(
             values.update(compute.thread_values(judged[day]))
             values.update(compute.growth_values(*grown[day], values["regular_members"]))
             values.update(retained[day])
+            values.update(evented[day])
             DailySnapshot.objects.update_or_create(
                 community_id=community.pk,
                 day=day,
@@ -166,7 +169,11 @@ def _compute_span(
 
 @transaction.atomic
 def cohorts_refresh(*, community_id: int) -> None:
-    """Rewrite the weekly cohort table as of the latest computed day."""
+    """Rewrite the weekly cohort table as of the latest computed day.
+
+    Concurrent range runs of one community would both delete and re-insert (the second insert
+    hitting ``retentioncohort_unique``): the community row is locked first, so they take turns."""
+    list(Community.objects.select_for_update().filter(pk=community_id).values_list("pk", flat=True))
     latest = (
         DailySnapshot.objects.filter(community_id=community_id).order_by("-day").values_list("day", flat=True)
     ).first()
@@ -189,7 +196,7 @@ def metrics_compute_range(
     """Recompute days ``start`` … ``end`` (clamped to creation … the last complete day).
 
     Earlier days that were never computed are computed first (rolling windows and retention
-    read them), and a changed time zone recomputes all history (METRICS.md §1.1).
+    read them), and a changed time zone recomputes all history (docs/metrics.md §1).
     Returns the number of days computed.
     """
     community = Community.objects.get(pk=community_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from communities.models import Community
+from members.submissions.forms import SubmissionKeyMixin
 from moderation.models import AuditAction, CommunityLimits, FlagReason, WordFilterAction
 from moderation.sanctions import MAX_MUTE_DAYS
 
@@ -16,7 +17,7 @@ SANCTION_CHOICES = [
 ]
 
 
-class FlagForm(forms.Form):
+class FlagForm(SubmissionKeyMixin, forms.Form):
     reason = forms.ChoiceField(choices=FlagReason.choices, widget=forms.RadioSelect, label="What's wrong?")
     note = forms.CharField(
         max_length=500,

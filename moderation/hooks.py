@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from communities.discussions.models import Post, PostStatus, Thread
+from communities.integrations import events
 from communities.models import Community
+from config.cache import degraded as cache_degraded
 from members import access
 from members.models import (
     Membership,
@@ -31,6 +34,7 @@ from moderation.services import _lock_post, _post_link, _set_removed
 
 FLAGS_PER_DAY = 20
 IDENTICAL_POST_WINDOW = 5 * 60
+SAME_POST_MESSAGE = "You posted exactly this a moment ago. You can post the same text again {when}."
 
 
 class PostingRefused(ValidationError):
@@ -74,7 +78,7 @@ def _check_rate_limits(
     age = now - membership.joined_at
     is_new = age < timedelta(days=limits.new_member_days)
     ident = f"{community.pk}:{membership.user_id}"
-    same_message = "You posted exactly this a moment ago. You can post the same text again {when}."
+    same_message = SAME_POST_MESSAGE
     ratelimit.check_once(
         "same-post", f"{ident}:{ratelimit.digest(body_md)}", IDENTICAL_POST_WINDOW, message=same_message
     )
@@ -95,16 +99,77 @@ def _check_rate_limits(
     ratelimit.once(
         "same-post", f"{ident}:{ratelimit.digest(body_md)}", IDENTICAL_POST_WINDOW, message=same_message
     )
+    first_day = age < timedelta(days=1)
+    per_day = limits.threads_first_day if first_day else limits.threads_per_day
+    day_message = (
+        f"You can start {per_day} thread{'s' if per_day != 1 else ''} a day here"
+        + (" on your first day" if first_day else "")
+        + ". You can start another {when}."
+    )
     if is_thread:
-        first_day = age < timedelta(days=1)
-        per_day = limits.threads_first_day if first_day else limits.threads_per_day
-        ratelimit.hit(
-            ratelimit.Limit("thread-day", per_day, 24 * 3600),
-            ident,
-            message=f"You can start {per_day} thread{'s' if per_day != 1 else ''} a day here"
-            + (" on your first day" if first_day else "")
-            + ". You can start another {when}.",
+        ratelimit.hit(ratelimit.Limit("thread-day", per_day, 24 * 3600), ident, message=day_message)
+    if ratelimit.enabled() and cache_degraded():
+        # Redis is failing: the cache said yes to everything above. Check the truth instead.
+        _limits_from_database(
+            membership,
+            body_md=body_md,
+            is_thread=is_thread,
+            interval=interval,
+            interval_message="You're posting faster than this community allows"
+            + (" for new members" if is_new else "")
+            + ". You can post again {when}.",
+            per_day=per_day if is_thread else None,
+            day_message=day_message,
         )
+
+
+def _refuse(message: str, seconds: float) -> None:
+    wait = max(1, math.ceil(seconds))
+    raise ratelimit.RateLimited(message.format(when=ratelimit.describe_wait(wait)), retry_after=wait)
+
+
+def _limits_from_database(
+    membership: Membership,
+    *,
+    body_md: str,
+    is_thread: bool,
+    interval: int = 0,
+    interval_message: str = "",
+    per_day: int | None = None,
+    day_message: str = "",
+) -> None:
+    """The posting limits from the member's own posts, for when the cache can't be trusted
+    (Redis down or hung: ``config.cache.degraded``). The membership row is locked first, so
+    concurrent posts by one member are checked one after the other and each sees the last one
+    (on SQLite writers are serialized anyway). Caller is inside the posting transaction."""
+    now = timezone.now()
+    list(Membership.objects.select_for_update().filter(pk=membership.pk).values_list("pk", flat=True))
+    mine = Post.objects.filter(community_id=membership.community_id, author_id=membership.user_id)
+    same = (
+        mine.filter(created_at__gt=now - timedelta(seconds=IDENTICAL_POST_WINDOW), body_md=body_md)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if same is not None:
+        _refuse(SAME_POST_MESSAGE, IDENTICAL_POST_WINDOW - (now - same).total_seconds())
+    if interval > 0:
+        last = (
+            mine.filter(is_opening=is_thread, created_at__gt=now - timedelta(seconds=interval))
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if last is not None:
+            _refuse(interval_message, interval - (now - last).total_seconds())
+    if per_day is not None:
+        day = list(
+            mine.filter(is_opening=True, created_at__gt=now - timedelta(days=1))
+            .order_by("created_at")
+            .values_list("created_at", flat=True)[:per_day]
+        )
+        if len(day) >= per_day:
+            _refuse(day_message, 24 * 3600 - (now - day[0]).total_seconds())
 
 
 def moderation_check_post(
@@ -134,8 +199,10 @@ def moderation_check_post(
             "same-post",
             f"{community.pk}:{author.user_id}:{ratelimit.digest(body_md)}",
             IDENTICAL_POST_WINDOW,
-            message="You posted exactly this a moment ago. You can post the same text again {when}.",
+            message=SAME_POST_MESSAGE,
         )
+        if ratelimit.enabled() and cache_degraded():
+            _limits_from_database(author, body_md=body_md, is_thread=is_thread)
         return PUBLISH
     text = f"{title}\n{body_md}"
     hold = ""
@@ -228,6 +295,7 @@ def flag_create(*, membership: Membership, post: Post, reason: str, note: str = 
             )
     except IntegrityError:
         raise FlagError("You already flagged this post. Thank you — a moderator will look at it.") from None
+    events.emit(events.FLAG_CREATED, community_id=post.community_id, flag_id=flag.pk, post_id=post.pk)
     threshold = Community.objects.values_list("flag_threshold", flat=True).get(pk=post.community_id)
     flaggers = (
         Flag.objects.filter(post=post, resolved_at__isnull=True).values("flagger_id").distinct().count()
@@ -235,6 +303,7 @@ def flag_create(*, membership: Membership, post: Post, reason: str, note: str = 
     if post.removed_at is None and post.status == PostStatus.PUBLISHED and flaggers >= threshold:
         # A moderation removal (not the author's), by the system: PostEvent.actor stays empty.
         _set_removed(post, actor=None, by_moderator=True, now=timezone.now())
+        events.emit(events.POST_HIDDEN, community_id=post.community_id, post_id=post.pk)
         if post.author_id:
             notification_create(
                 recipient_id=post.author_id,

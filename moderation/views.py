@@ -9,17 +9,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.discussions.services import post_url
 from communities.models import Community
+from config.inputs import safe_next
 from members import access
 from members.models import User
 from members.services import MembershipError
+from members.submissions.services import submit_once
 from moderation import hooks as moderation_hooks
 from moderation import queue as moderation_queue
 from moderation import sanctions as moderation_sanctions
@@ -36,6 +37,7 @@ from moderation.forms import (
     SanctionForm,
     WordFilterForm,
 )
+from moderation.models import Flag
 from moderation.ratelimit import RateLimited
 
 
@@ -211,10 +213,7 @@ def queue_held(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
+    return safe_next(request, fallback)
 
 
 @require_http_methods(["GET", "POST"])
@@ -230,11 +229,18 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            moderation_hooks.flag_create(
-                membership=acc.membership,
-                post=post,
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
+            # The same form sent twice answers like the first time (one flag).
+            submit_once(
+                user_id=acc.membership.user_id,
+                key=form.cleaned_data["submission_key"],
+                scope="flag",
+                create=lambda: moderation_hooks.flag_create(
+                    membership=acc.membership,
+                    post=post,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                ),
+                load=lambda pk: Flag.objects.filter(pk=pk).first(),
             )
         except RateLimited as exc:
             form.add_error(None, exc)
@@ -254,7 +260,7 @@ def post_flag(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
             if _is_htmx(request):
                 return render(request, "moderation/_flag_done.html", {"post": post, "text": text})
             messages.success(request, text)
-            return redirect(back)
+            return HttpResponseRedirect(back)
     elif request.method == "POST":
         status = 400
     context["form"] = form
@@ -273,7 +279,7 @@ def post_moderate(request: HttpRequest, slug: str, post_id: int) -> HttpResponse
     form = PostModerationForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose hide, restore or delete.")
-        return redirect(back)
+        return HttpResponseRedirect(back)
     action = {"hide": services.post_hide, "restore": services.post_restore, "delete": services.post_erase}
     try:
         action[form.cleaned_data["action"]](
@@ -290,7 +296,7 @@ def post_moderate(request: HttpRequest, slug: str, post_id: int) -> HttpResponse
                 form.cleaned_data["action"]
             ],
         )
-    return redirect(back)
+    return HttpResponseRedirect(back)
 
 
 # --- Members: sanctions ----------------------------------------------------------------------------
@@ -384,7 +390,7 @@ def warning_ack(request: HttpRequest, slug: str, sanction_id: int) -> HttpRespon
     moderation_sanctions.warning_acknowledge(user=request.user, sanction_id=sanction_id)
     if _is_htmx(request):
         return HttpResponse("")
-    return redirect(_safe_next(request, acc.community.get_absolute_url()))
+    return HttpResponseRedirect(_safe_next(request, acc.community.get_absolute_url()))
 
 
 # --- Word filters and settings ---------------------------------------------------------------------

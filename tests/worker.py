@@ -153,6 +153,10 @@ def celery_worker_proc(django_db_setup, django_db_blocker) -> Iterator[WorkerPro
         "DJANGO_DEBUG": "false",
         "HEARTH_VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # Webhook tests: the worker may call the test's receiver on 127.0.0.1 (and nothing else
+        # private), and retries wait 0.2 s, 1.2 s, … instead of minutes.
+        "HEARTH_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "HEARTH_WEBHOOK_RETRY_BASE": "0.2",
         # Signed links and absolute URLs in emails must match what the test process checks.
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "SITE_URL": settings.SITE_URL,
@@ -195,3 +199,54 @@ def _wait_until_ready(worker: WorkerProcess) -> None:
         if any(worker.hostname in reply for reply in replies):
             return
     pytest.fail(f"the Celery worker did not answer a ping within {READY_TIMEOUT}s:\n{worker.log_tail()}")
+
+
+@contextlib.contextmanager
+def start_worker(
+    database_url: str, redis_url: str, extra_env: dict | None = None, queue: str | None = None
+) -> Iterator[WorkerProcess]:
+    """A worker of the test's own (fault injection: it may be killed), on a queue of its own.
+
+    ``extra_env`` adds or overrides its environment (an SMTP server, a short visibility timeout).
+    Tasks it queues itself go to the same queue (``CELERY_TASK_DEFAULT_QUEUE``); pass ``queue`` to
+    consume the queue of an earlier, killed worker, whose unacknowledged messages come back there.
+    Stopped with SIGTERM at the end unless it is already gone.
+    """
+    tag = uuid.uuid4().hex[:10]
+    hostname = f"hearth-fault-{tag}@%h"
+    queue = queue or f"hearth-fault-{tag}"
+    var_dir = Path(tempfile.mkdtemp(prefix="hearth-worker-"))
+    log_path = var_dir / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "HEARTH_TESTING": "false",
+        "DJANGO_DEBUG": "false",
+        "HEARTH_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "SITE_URL": settings.SITE_URL,
+        **(extra_env or {}),
+    }
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
+        "-n", hostname, "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    worker = WorkerProcess(process=process, hostname=hostname.replace("%h", _nodename_host()), queue=queue,
+                           log_path=log_path, var_dir=var_dir)  # fmt: skip
+    try:
+        _wait_until_ready(worker)
+        yield worker
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)

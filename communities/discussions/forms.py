@@ -9,9 +9,9 @@ from __future__ import annotations
 from django import forms
 
 from communities.discussions.services import MAX_TITLE_CHARS
-from communities.markdown import MAX_SOURCE_CHARS
 from communities.models import Space
 from members.models import Role
+from members.submissions.forms import SubmissionKeyMixin
 
 BODY_HELP = "Markdown: **bold**, _italic_, `code`, > quote, lists, links, @handle to mention someone."
 
@@ -20,22 +20,20 @@ class BodyField(forms.CharField):
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("label", "Message")
         kwargs.setdefault("help_text", BODY_HELP)
-        # One over the cap so the service, not the browser, explains the limit with the count.
-        kwargs.setdefault(
-            "widget",
-            forms.Textarea(attrs={"rows": 8, "maxlength": MAX_SOURCE_CHARS + 1000, "class": "composer-body"}),
-        )
+        # No maxlength: a browser would silently cut a longer paste. The service explains the
+        # limit with the count and the form keeps the whole text to trim.
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 8, "class": "composer-body"}))
         kwargs.setdefault("strip", False)
         kwargs.setdefault("error_messages", {"required": "Write something before posting."})
         super().__init__(**kwargs)
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(SubmissionKeyMixin, forms.Form):
     body = BodyField(label="Your reply")
     reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class ThreadForm(forms.Form):
+class ThreadForm(SubmissionKeyMixin, forms.Form):
     title = forms.CharField(
         max_length=MAX_TITLE_CHARS + 100,
         error_messages={"required": "Give the thread a title."},

@@ -18,7 +18,9 @@ from communities import markdown as communities_markdown
 from communities.discussions import selectors, services
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
+from config.inputs import parse_int
 from members import access
+from members.submissions.services import submit_once
 from moderation import services as moderation_services
 from moderation.hooks import PostingRefused, moderation_check_react
 from moderation.ratelimit import RateLimited, rate_limited_response
@@ -145,10 +147,11 @@ def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: 
     ctx = _thread_context(request, thread, acc, request.GET.get("page"))
     reply_to = None
     initial = {}
-    if acc.membership is not None and request.GET.get("reply_to", "").isdigit():
+    reply_to_id = parse_int(request.GET.get("reply_to"))
+    if acc.membership is not None and reply_to_id is not None:
         reply_to = (
             selectors.thread_posts(thread=thread, membership=acc.membership)
-            .filter(pk=int(request.GET["reply_to"]), removed_at__isnull=True)
+            .filter(pk=reply_to_id, removed_at__isnull=True)
             .first()
         )
         if reply_to is not None:
@@ -206,12 +209,19 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
         done = _compose(
             request,
             form,
-            lambda: services.thread_create(
-                author=acc.membership,
-                space=form.cleaned_data["space"],
-                title=form.cleaned_data["title"],
-                body_md=form.cleaned_data["body"],
-            ),
+            # A repeat of the same form (double click, resend) returns the first thread.
+            lambda: submit_once(
+                user_id=acc.membership.user_id,
+                key=form.cleaned_data["submission_key"],
+                scope="thread",
+                create=lambda: services.thread_create(
+                    author=acc.membership,
+                    space=form.cleaned_data["space"],
+                    title=form.cleaned_data["title"],
+                    body_md=form.cleaned_data["body"],
+                ),
+                load=lambda pk: Thread.objects.filter(pk=pk).first(),
+            )[0],
         )
         if done.response is not None:
             return done.response
@@ -236,9 +246,17 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
         reply_to = None
         if form.cleaned_data.get("reply_to"):
             reply_to = Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread).first()
-        return services.post_create(
-            author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
+        # A repeat of the same form (double click, resend) returns the first post.
+        post, _ = submit_once(
+            user_id=acc.membership.user_id,
+            key=form.cleaned_data["submission_key"],
+            scope="reply",
+            create=lambda: services.post_create(
+                author=acc.membership, thread=thread, body_md=form.cleaned_data["body"], reply_to=reply_to
+            ),
+            load=lambda pk: Post.objects.filter(pk=pk).first(),
         )
+        return post
 
     done = _compose(request, form, write)
     if done.response is not None:
@@ -467,8 +485,7 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
         space = access.space_for_reader(acc, request.GET["space"], spaces)
     qs = selectors.thread_list(community=acc.community, membership=acc.membership, space=space)
     # No COUNT(*): fetch one row more than a page to know whether there is an older page.
-    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
-    number = max(1, min(number, 10_000))
+    number = parse_int(request.GET.get("page"), 1, minimum=1, maximum=10_000)
     size = selectors.THREADS_PER_PAGE
     rows = list(qs[(number - 1) * size : number * size + 1])
     return {

@@ -46,7 +46,9 @@ class Section:
     scope: str
     exclude: frozenset[str] = frozenset()
     single: bool = False
-    optional: bool = False  # skipped when this site has no such model (rituals before they land)
+    # Skipped when this site has no such model (rituals before they land), and not required in an
+    # archive (one written before the section existed imports without it).
+    optional: bool = False
 
     @property
     def file_name(self) -> str:
@@ -80,6 +82,9 @@ SECTIONS: list[Section] = [
     Section("post_events", "communities.PostEvent", "post__community"),
     Section("post_revisions", "communities.PostRevision", "post__community"),
     Section("reactions", "communities.Reaction", "post__community"),
+    # Reactions taken back (the metrics still count the day they were given); optional, so
+    # archives written before this section existed still import.
+    Section("removed_reactions", "communities.RemovedReaction", "post__community", optional=True),
     Section("flags", "moderation.Flag", "community"),
     Section("sanctions", "moderation.Sanction", "community"),
     Section("word_filters", "moderation.WordFilter", "community"),
@@ -87,6 +92,13 @@ SECTIONS: list[Section] = [
     Section("join_requests", "members.JoinRequest", "community"),
     Section("rituals", "communities.Ritual", "community", optional=True),
     Section("ritual_occurrences", "communities.RitualOccurrence", "ritual__community", optional=True),
+    # Events (reminder claims are this site's job state: the importing site reminds afresh).
+    Section(
+        "events", "communities.Event", "community", exclude=frozenset({"reminded_24h_at", "reminded_1h_at"})
+    ),
+    Section("rsvps", "communities.Rsvp", "event__community"),
+    Section("ama_questions", "communities.AmaQuestion", "event__community"),
+    Section("ama_votes", "communities.AmaVote", "question__event__community"),
 ]
 MEMBERS_FILE = "members.jsonl"
 USER_FIELDS = ("handle", "display_name", "is_bot", "is_active", "date_joined", "time_zone")
@@ -99,6 +111,8 @@ _TARGETS = {
     "members.Invite": "invites",
     "communities.Ritual": "rituals",
     "communities.RitualOccurrence": "ritual_occurrences",
+    "communities.Event": "events",
+    "communities.AmaQuestion": "ama_questions",
 }
 
 

@@ -421,6 +421,16 @@ def _validate(
 
     if index.owner_ref is None and not problems:
         problems.add("members.jsonl: the archive has no active owner.")
+    # Every section must hold exactly the rows the manifest counted: a file cut short (a lost
+    # line, a truncated copy) would otherwise import a part of the community without a word.
+    files = {"members": "members.jsonl", **{section.name: section.file_name for section in SECTIONS}}
+    for name, expected in counts.items():
+        actual = index.counts.get(name)
+        if isinstance(expected, int) and actual is not None and actual != expected:
+            problems.add(
+                f"{files.get(name, name)} has {actual} rows but the manifest says {expected}: the archive "
+                "is incomplete or was edited. Export the community again and import the new archive."
+            )
     for where, target, ref in index.deferred:
         if ref not in index.ids.get(target, ()):
             problems.add(_dangling(where, target, ref))

@@ -10,7 +10,14 @@ from django.views.decorators.http import require_GET
 
 from communities.search import selectors as search_selectors
 from communities.search.forms import SearchForm
+from config.clientip import client_ip
+from config.errors import too_many_requests
 from members import access
+from moderation import ratelimit
+
+# Anonymous searches (public communities) per client address; members are not limited here.
+ANONYMOUS_SEARCH_LIMIT = ratelimit.Limit("search-anon", 30, 60)
+ANONYMOUS_SEARCH_MESSAGE = "That's a lot of searching in a short time from your address."
 
 
 def _results(request: HttpRequest, query: str, **scope: object) -> tuple[object, bool]:
@@ -27,6 +34,12 @@ def community_search(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_reader(request.user, slug)
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
+    if query.strip() and not request.user.is_authenticated:
+        # Full-text search is the most expensive page a stranger can ask for: per address.
+        try:
+            ratelimit.hit(ANONYMOUS_SEARCH_LIMIT, client_ip(request), message=ANONYMOUS_SEARCH_MESSAGE)
+        except ratelimit.RateLimited as exc:
+            return too_many_requests(request, exc.messages[0], exc.retry_after)
     page, searched = _results(request, query, community=acc.community, membership=acc.membership)
     return render(
         request,

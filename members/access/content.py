@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from communities.discussions.models import Post
-from communities.models import Community, Space
+from communities.models import Community, Space, Visibility
 from communities.portability.models import CommunityExport, CommunityImport
 from communities.rituals.models import Ritual
 from members.access.core import (
@@ -188,6 +188,30 @@ def is_banned(user: object, community: Community | int) -> bool:
     return Membership.objects.filter(
         user=user, community_id=community_id, status=MembershipStatus.BANNED
     ).exists()
+
+
+# --- Personal data: what a person may still read ------------------------------------------------
+
+
+def active_memberships_by_community(user_id: int) -> dict[int, Membership]:
+    """The person's active memberships keyed by community id (one query, for bulk checks)."""
+    rows = Membership.objects.filter(user_id=user_id, status=MembershipStatus.ACTIVE)
+    return {m.community_id: m for m in rows.only("pk", "community_id", "role", "status")}
+
+
+def can_still_read_thread(user_id: int, thread: object, memberships: dict[int, Membership]) -> bool:
+    """Whether the person may read ``thread`` today (``thread.space`` and ``thread.community``
+    loaded; ``memberships`` from :func:`active_memberships_by_community`). Their own thread
+    always; otherwise an active member who may see its space, or anyone for a public
+    community's unrestricted space. A former or banned member of a private community: no."""
+    if getattr(thread, "author_id", None) == user_id:
+        return True
+    if getattr(thread, "removed_at", None) is not None:
+        return False
+    membership = memberships.get(thread.community_id)
+    if membership is not None:
+        return can_see_space(membership, thread.space)
+    return thread.community.visibility == Visibility.PUBLIC and not thread.space.min_role
 
 
 def post_for_staff(user: object, slug: str, post_id: int) -> tuple[Post, CommunityAccess]:

@@ -30,10 +30,13 @@ from communities.discussions.models import (
     PostRevision,
     PostStatus,
     Reaction,
+    RemovedReaction,
     Thread,
     ThreadReadState,
     ThreadSubscription,
 )
+from communities.events.models import AmaVote, Rsvp
+from members import access
 from members.models import (
     AccountClaim,
     Invite,
@@ -71,6 +74,14 @@ def _jsonl(zf: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> int:
     return n
 
 
+def _notification_readable(user_id: int, n: Notification, memberships: dict) -> bool:
+    if n.thread_id is not None:
+        return access.can_still_read_thread(user_id, n.thread, memberships)
+    if n.community_id is not None and n.community_id not in memberships:
+        return n.community.visibility == "public"
+    return True
+
+
 def _model_row(obj: models.Model) -> dict:
     row = {}
     for f in obj._meta.concrete_fields:
@@ -82,8 +93,10 @@ def _model_row(obj: models.Model) -> dict:
 
 def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
     """Write a zip of everything of ``user``'s into ``fileobj``: profile and settings,
-    memberships with their history, posts (Markdown source, edits), reactions, flags they made,
-    invites they created, join requests, notifications and thread follows."""
+    memberships with their history, posts (Markdown source, edits), reactions (and those taken
+    back, which are kept for the metrics), flags they made,
+    invites they created, join requests, event RSVPs and AMA votes, notifications and thread
+    follows."""
 
     counts: dict[str, int] = {}
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -138,9 +151,12 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                 for e in events.iterator(chunk_size=CHUNK)
             ),
         )
+        # Their own words are theirs to keep; the titles of other people's threads only while
+        # they may still read them (a banned or former member of a private community may not).
+        readable = access.active_memberships_by_community(user.pk)
         posts = (
             Post.objects.filter(author=user)
-            .select_related("thread", "community")
+            .select_related("thread", "thread__space", "thread__community", "community")
             .prefetch_related(
                 models.Prefetch("revisions", queryset=PostRevision.objects.order_by("created_at"))
             )
@@ -154,7 +170,9 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                     "id": p.pk,
                     "community_slug": p.community.slug,
                     "thread_id": p.thread_id,
-                    "thread_title": p.thread.title,
+                    "thread_title": (
+                        p.thread.title if access.can_still_read_thread(user.pk, p.thread, readable) else None
+                    ),
                     "is_opening": p.is_opening,
                     "body_md": p.body_md,
                     "created_at": p.created_at,
@@ -180,6 +198,23 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                     "at": r.created_at,
                 }
                 for r in Reaction.objects.filter(user=user)
+                .select_related("post__community")
+                .order_by("created_at")
+                .iterator(chunk_size=CHUNK)
+            ),
+        )
+        counts["reactions_taken_back"] = _jsonl(
+            zf,
+            "reactions_taken_back.jsonl",
+            (
+                {
+                    "post_id": r.post_id,
+                    "community_slug": r.post.community.slug,
+                    "kind": r.kind,
+                    "at": r.created_at,
+                    "taken_back_at": r.removed_at,
+                }
+                for r in RemovedReaction.objects.filter(user=user)
                 .select_related("post__community")
                 .order_by("created_at")
                 .iterator(chunk_size=CHUNK)
@@ -237,18 +272,57 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                 .iterator(chunk_size=CHUNK)
             ),
         )
+        counts["rsvps"] = _jsonl(
+            zf,
+            "rsvps.jsonl",
+            (
+                {
+                    "community_slug": r.event.community.slug,
+                    "event_id": r.event_id,
+                    "event_title": r.event.thread.title,
+                    "starts_at": r.event.starts_at,
+                    "status": r.status,
+                    "waitlisted_at": r.waitlisted_at,
+                    "created_at": r.created_at,
+                    "updated_at": r.updated_at,
+                }
+                for r in Rsvp.objects.filter(user=user)
+                .select_related("event__community", "event__thread")
+                .order_by("pk")
+                .iterator(chunk_size=CHUNK)
+            ),
+        )
+        counts["ama_votes"] = _jsonl(
+            zf,
+            "ama_votes.jsonl",
+            (
+                {
+                    "community_slug": v.question.event.community.slug,
+                    "event_id": v.question.event_id,
+                    "question_post_id": v.question.post_id,
+                    "created_at": v.created_at,
+                }
+                for v in AmaVote.objects.filter(user=user)
+                .select_related("question__event__community")
+                .order_by("pk")
+                .iterator(chunk_size=CHUNK)
+            ),
+        )
         counts["notifications"] = _jsonl(
             zf,
             "notifications.jsonl",
             (
                 {
                     "kind": n.kind,
-                    "text": n.text,
-                    "url": n.url,
+                    # Texts quote thread titles and names: only where they may still read.
+                    "text": n.text if _notification_readable(user.pk, n, readable) else "",
+                    "url": n.url if _notification_readable(user.pk, n, readable) else "",
                     "created_at": n.created_at,
                     "read_at": n.read_at,
                 }
-                for n in Notification.objects.filter(recipient=user).iterator(chunk_size=CHUNK)
+                for n in Notification.objects.filter(recipient=user)
+                .select_related("thread__space", "thread__community", "community")
+                .iterator(chunk_size=CHUNK)
             ),
         )
         counts["thread_subscriptions"] = _jsonl(

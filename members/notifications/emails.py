@@ -9,18 +9,21 @@ and records the outcome, so a retried or duplicated task never sends twice.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import smtplib
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlparse
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,6 +31,8 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from communities.discussions.models import Post, SubscriptionLevel, Thread, ThreadSubscription
+from config.celery import DATABASE_ERRORS
+from config.jobs import enqueue_on_commit
 from members import access
 from members.models import User
 from members.notifications.models import (
@@ -223,7 +228,19 @@ def notification_message(n: Notification) -> EmailMultiAlternatives:
         "link": notification_link(n),
         "event_time": n.post.created_at if (with_content and n.post) else n.created_at,
     }
-    return build_message(user=n.recipient, template="notification", context=context, unsubscribe_kind=n.kind)
+    message = build_message(
+        user=n.recipient, template="notification", context=context, unsubscribe_kind=n.kind
+    )
+    # The same Message-ID every time this notification is sent: if the stuck-work sweep re-sends
+    # an email whose first attempt did reach the mail server after all, mail systems see one
+    # message twice (and drop the copy), not two messages.
+    message.extra_headers["Message-ID"] = notification_message_id(n)
+    return message
+
+
+def notification_message_id(n: Notification) -> str:
+    host = urlparse(settings.SITE_URL).hostname or "localhost"
+    return f"<notification-{n.pk}.{int(n.created_at.timestamp())}@{host}>"
 
 
 # --- Sending ------------------------------------------------------------------------------------
@@ -334,7 +351,7 @@ def notification_email_send(*, notification_id: int) -> str:
 
     claimed = NotificationEmail.objects.filter(
         pk=row.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1)
+    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now())
     if claimed != 1:
         return NotificationEmail.objects.get(pk=row.pk).status  # another worker has it
     try:
@@ -344,7 +361,85 @@ def notification_email_send(*, notification_id: int) -> str:
         _set_status(row, DeliveryStatus.FAILED, str(exc))
         return row.status
     except Exception as exc:
-        _set_status(row, DeliveryStatus.RETRYING, f"{type(exc).__name__}: {exc}")
+        # If the database is gone too, the row stays "sending" and the sweep takes it back.
+        with contextlib.suppress(DATABASE_ERRORS):
+            _set_status(row, DeliveryStatus.RETRYING, f"{type(exc).__name__}: {exc}")
         raise
     _set_status(row, DeliveryStatus.SENT, sent_at=timezone.now())
     return row.status
+
+
+# --- The stuck-work sweep (docs/tasks.md) ---------------------------------------------------------
+
+# An email may wait this long before the sweep decides its task was lost (the task normally runs
+# within seconds of the commit; a retry waits at most 10 minutes, config/celery.py).
+PENDING_STALE = timedelta(minutes=10)
+RETRYING_STALE = timedelta(minutes=30)
+MISSING_WINDOW = timedelta(days=2)  # notifications older than this are not emailed any more
+MAX_EMAIL_ATTEMPTS = 8
+SWEEP_BATCH = 500
+
+
+def _requeue(row: NotificationEmail, now: datetime, *, enqueue: bool) -> bool:
+    """Take a stuck row back exactly once: a conditional UPDATE on the status and claim time we
+    read, so of two sweeps (or a sweep and a late worker) only one wins. Returns True if re-queued."""
+    same = NotificationEmail.objects.filter(pk=row.pk, status=row.status)
+    same = same.filter(claimed_at=row.claimed_at) if row.claimed_at else same.filter(claimed_at__isnull=True)
+    with transaction.atomic():
+        if row.attempts >= MAX_EMAIL_ATTEMPTS:
+            same.update(status=DeliveryStatus.FAILED, reason=f"gave up after {row.attempts} attempts")
+            return False
+        status = DeliveryStatus.RETRYING if row.status == DeliveryStatus.SENDING else row.status
+        if same.update(status=status, claimed_at=now) != 1:
+            return False
+        if enqueue:
+            enqueue_on_commit("members.tasks.send_notification_email", row.notification_id)
+    return True
+
+
+def email_sweep(*, now: datetime | None = None, enqueue: bool = True) -> dict[str, int]:
+    """Find notification emails whose task was lost and queue each once more. Counts by case:
+
+    * ``missing``: a recent notification without an email row (written by older code, or its
+      transaction's row lost): the row is created and the email queued;
+    * ``pending``/``retrying``: waiting much longer than a task or a retry takes;
+    * ``stale_sending``: claimed by a worker that died mid-send (HEARTH_EMAIL_STALE_SECONDS):
+      set back to "retrying" and queued; the re-send carries the same Message-ID.
+
+    Rows past MAX_EMAIL_ATTEMPTS are marked failed instead. Safe to run concurrently.
+    """
+    now = now or timezone.now()
+    counts = {"missing": 0, "pending": 0, "retrying": 0, "stale_sending": 0}
+    missing = (
+        Notification.objects.filter(
+            created_at__gte=now - MISSING_WINDOW, created_at__lt=now - PENDING_STALE, email__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", "recipient_id")[:SWEEP_BATCH]
+    )
+    for notification_id, recipient_id in missing:
+        with transaction.atomic():
+            _row, created = NotificationEmail.objects.get_or_create(
+                notification_id=notification_id, defaults={"recipient_id": recipient_id, "claimed_at": now}
+            )
+            if created:
+                counts["missing"] += 1
+                if enqueue:
+                    enqueue_on_commit("members.tasks.send_notification_email", notification_id)
+    stale = settings.HEARTH_EMAIL_STALE_SECONDS
+    cases = [
+        ("pending", DeliveryStatus.PENDING, PENDING_STALE),
+        ("retrying", DeliveryStatus.RETRYING, RETRYING_STALE),
+        ("stale_sending", DeliveryStatus.SENDING, timedelta(seconds=stale)),
+    ]
+    for name, status, age in cases:
+        cutoff = now - age
+        rows = (
+            NotificationEmail.objects.filter(status=status)
+            .filter(Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff))
+            .order_by("pk")[:SWEEP_BATCH]
+        )
+        for row in list(rows):
+            counts[name] += _requeue(row, now, enqueue=enqueue)
+    counts["requeued"] = counts["pending"] + counts["retrying"] + counts["stale_sending"]
+    return counts

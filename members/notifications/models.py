@@ -22,6 +22,7 @@ class Notification(models.Model):
         MODERATION = "moderation", "Moderation notice"
         RITUAL = "ritual", "Ritual"
         EXPORT_READY = "export_ready", "Export ready"
+        EVENT = "event", "Events: reminders and changes"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -69,6 +70,7 @@ DEFAULT_EMAIL_DELIVERY: dict[str, str] = {
     Notification.Kind.MODERATION: EmailDelivery.IMMEDIATELY,
     Notification.Kind.RITUAL: EmailDelivery.DIGEST,
     Notification.Kind.EXPORT_READY: EmailDelivery.IMMEDIATELY,
+    Notification.Kind.EVENT: EmailDelivery.IMMEDIATELY,
 }
 
 
@@ -109,6 +111,9 @@ class NotificationEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last claimed the row (pending/retrying -> sending) or the stuck-work sweep
+    # last re-queued it: "sending" long after this means the worker died mid-send.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     digest = models.ForeignKey(
         "members.DigestRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )

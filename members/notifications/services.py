@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.jobs import enqueue_on_commit
-from members.notifications.models import Notification
+from members.notifications.models import DeliveryStatus, Notification, NotificationEmail
 from members.profiles.models import MutedMember
 
 
@@ -47,6 +47,15 @@ def notification_create(
     ):
         return notification
     notification.save()
+    # The email row is written with the notification, in the same transaction: a notification
+    # whose email task is lost (worker killed, broker down, database error) still has a row
+    # "pending", which the stuck-work sweep finds and finishes (docs/tasks.md).
+    NotificationEmail.objects.create(
+        notification=notification,
+        recipient_id=recipient_id,
+        status=DeliveryStatus.PENDING if send_email else DeliveryStatus.SKIPPED,
+        reason="" if send_email else "in-app only",
+    )
     if send_email:
         # Once the event is committed, trouble queueing its email (broker down, or an SMTP error
         # when tasks run eagerly) is logged by the helper, never turned into an error page.

@@ -7,18 +7,20 @@ from datetime import datetime
 
 from celery import shared_task
 
+from config.celery import DATABASE_ERRORS, RETRY_BACKOFF_MAX
 from members.notifications import digests as services_digest
 from members.notifications import emails as services_email
 
-# Transient SMTP trouble (connection refused, timeouts, 4xx) is retried with exponential
-# backoff: ~30 s, 60 s, 120 s ... capped at an hour, six times. Permanent failures are recorded
-# by the services and not raised, so they never retry and never block anyone else.
+# Transient SMTP trouble (connection refused, timeouts, 4xx) and database errors (a terminated
+# connection, a restart) are retried with exponential backoff: ~30 s, 60 s, 120 s ... capped at
+# 10 minutes (below the broker's visibility timeout), eight times. Permanent failures are
+# recorded by the services and not raised, so they never retry and never block anyone else.
 RETRY = {
-    "autoretry_for": (OSError, smtplib.SMTPException),
+    "autoretry_for": (OSError, smtplib.SMTPException, *DATABASE_ERRORS),
     "retry_backoff": 30,
-    "retry_backoff_max": 3600,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
     "retry_jitter": True,
-    "max_retries": 6,
+    "max_retries": 8,
 }
 
 

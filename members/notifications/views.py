@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.inputs import parse_int
 from members.notifications.emails import unsubscribe_apply, unsubscribe_read
 from members.notifications.models import Notification
 from members.notifications.selectors import NOTIFICATIONS_PER_PAGE, visible_notifications
@@ -50,8 +51,9 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
 def notification_mark_read(request: HttpRequest) -> HttpResponse:
     """Mark one (``id``) or all notifications read."""
     qs = visible_notifications(request.user).filter(read_at__isnull=True)
-    if request.POST.get("id", "").isdigit():
-        qs = qs.filter(pk=int(request.POST["id"]))
+    notification_id = parse_int(request.POST.get("id"))
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
     elif request.POST.get("all") != "1":
         return HttpResponse("Say which notification to mark read.", status=400, content_type="text/plain")
     # UPDATE with a join isn't portable: mark by ids (the filtered set is the user's own).

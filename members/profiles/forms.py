@@ -8,6 +8,7 @@ from functools import lru_cache
 from django import forms
 from django.core.exceptions import ValidationError
 
+from config.inputs import clean_line
 from members.notifications.models import DEFAULT_EMAIL_DELIVERY, EmailDelivery, Notification
 from members.profiles.models import DigestFrequency, FieldVisibility, Weekday
 from members.profiles.services import avatar_image, clean_links
@@ -58,7 +59,8 @@ class ProfileForm(forms.Form):
     remove_avatar = forms.BooleanField(required=False, label="Remove my picture (use my initials)")
 
     def clean_display_name(self) -> str:
-        value = self.cleaned_data["display_name"].strip()
+        # Bidi overrides and zero-width characters would let a name read as someone else's.
+        value = clean_line(self.cleaned_data["display_name"], what="The name")
         if any(ch in value for ch in "<>") or any(ord(ch) < 32 for ch in value):
             raise ValidationError("Use letters, digits, spaces and ordinary punctuation.")
         return value

@@ -11,9 +11,9 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.inputs import redirect_next
 from members import access
 from members.models import User
 from members.notifications import selectors as notifications_selectors
@@ -37,12 +37,7 @@ def profile(request: HttpRequest, handle: str) -> HttpResponse:
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect_next(request, fallback)
 
 
 @require_POST

@@ -7,8 +7,18 @@ from config import heartbeat
 from config.tasks import heartbeat as heartbeat_task
 
 
+@pytest.fixture
+def operator_client(client, settings):
+    """Details are for operators: a monitoring system with the token (anonymous callers get the
+    status only, tests/reliability/test_exposure.py)."""
+    settings.HEARTH_HEALTHZ_TOKEN = "monitoring-token"
+    client.defaults["HTTP_AUTHORIZATION"] = "Bearer monitoring-token"
+    return client
+
+
 @pytest.mark.django_db
-def test_healthz_reports_each_dependency_as_json(client):
+def test_healthz_reports_each_dependency_as_json(operator_client):
+    client = operator_client
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -24,7 +34,8 @@ def test_healthz_reports_each_dependency_as_json(client):
 
 
 @pytest.mark.django_db
-def test_healthz_reports_last_worker_heartbeat(client, settings, tmp_path):
+def test_healthz_reports_last_worker_heartbeat(operator_client, settings, tmp_path):
+    client = operator_client
     settings.VAR_DIR = tmp_path
     from django.core.cache import cache
 

@@ -30,7 +30,8 @@ def test_worker_runs_heartbeat_task(
 
     assert beat["pid"] != os.getpid()
     assert beat["hostname"]
-    # /healthz reports it.
-    data = client.get(reverse("healthz")).json()
+    # /healthz reports it (to operators: here a monitoring system with the token).
+    settings.HEARTH_HEALTHZ_TOKEN = "monitoring-token"
+    data = client.get(reverse("healthz"), HTTP_AUTHORIZATION="Bearer monitoring-token").json()
     assert data["worker"]["last_heartbeat"] == beat["at"]
     assert data["worker"]["age_seconds"] is not None
