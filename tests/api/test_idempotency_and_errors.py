@@ -281,3 +281,13 @@ def test_racing_repeats_with_one_key_post_once(transactional_db, make_community,
     assert Thread.objects.filter(title="Raced").count() == 1
     assert [a[0] for a in answers] == [201, 201]
     assert answers[0][1] == answers[1][1]
+
+
+def test_edge_refusals_on_api_paths_are_json(api, member, make_token):
+    """The input guard in front of every view answers the API in its own error shape."""
+    response = api.get(
+        f"/communities/{member.community.slug}/threads?cursor=a%00b", token=make_token(member.user)
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "NUL" in response.json()["detail"]
