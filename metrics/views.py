@@ -43,6 +43,8 @@ CHARTS = (
     ("Threads with no reply", ("no_reply_share",)),
     ("New and referred members, last 30 days", ("new_members_30d", "referred_joins_30d")),
     ("Retention", ("retention_30", "retention_60", "retention_90")),
+    ("Events and RSVPs, last 30 days", ("events_held_30d", "event_rsvps_30d")),
+    ("Event attendance rate", ("event_attendance_rate_30d",)),
 )
 
 

@@ -95,6 +95,13 @@ TABS: list[NavItem] = [
         _reader,
         ("ritual-list", "ritual-detail", "ritual-library", "ritual-new", "ritual-edit"),
     ),
+    NavItem(
+        "events",
+        "Events",
+        "event-list",
+        _reader,
+        ("event-list", "event-detail", "event-new", "event-edit"),
+    ),
 ]
 
 MORE: list[NavItem] = [

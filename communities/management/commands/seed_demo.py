@@ -75,6 +75,7 @@ EXTENSION_MODULES = [
     "communities.demo.profiles",
     "communities.demo.discussions",
     "communities.demo.rituals",
+    "communities.demo.events",
     "communities.demo.moderation",
     "metrics.demo",
 ]
