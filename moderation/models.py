@@ -102,6 +102,7 @@ class AuditAction(models.TextChoices):
     POST_UNFEATURED = "post_unfeatured", "Unfeatured a post"
     POLL_CLOSED = "poll_closed", "Closed a poll"
     THREAD_RETAGGED = "thread_retagged", "Changed a thread's tags"
+    MESSAGE_REPORT_RESOLVED = "msg_report_resolved", "Handled a reported private message"
 
 
 # Actions shown in the members' transparency log (enforcement, not housekeeping).

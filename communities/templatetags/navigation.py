@@ -130,6 +130,13 @@ MANAGE: list[NavItem] = [
     NavItem("sanctions", "Sanctions", "mod-members", _staff, ("mod-members", "mod-member")),
     NavItem("filters", "Word filter", "mod-word-filters", _staff, ("mod-word-filters",)),
     NavItem("needs-reply", "Needs a reply", "needs-reply", _staff, ("needs-reply",)),
+    NavItem(
+        "notes",
+        "Moderator notes",
+        "messages-staff-inbox",
+        _staff,
+        ("messages-staff-inbox", "messages-staff-conversation", "messages-modnote-new"),
+    ),
     NavItem("log", "Audit log", "mod-log", _staff, ("mod-log",)),
     NavItem(
         "dashboard",
@@ -143,6 +150,13 @@ MANAGE: list[NavItem] = [
     ),
     NavItem("mod-settings", "Moderation settings", "mod-settings", _owner, ("mod-settings",)),
     NavItem("onboarding", "Onboarding", "onboarding-settings", _owner, ("onboarding-settings",)),
+    NavItem(
+        "messaging",
+        "Private messages",
+        "messages-community-settings",
+        _owner,
+        ("messages-community-settings",),
+    ),
     NavItem("export", "Export", "community-export", _owner, ("community-export",)),
     NavItem(
         "webhooks",

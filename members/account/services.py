@@ -38,6 +38,7 @@ from communities.discussions.models import (
 from communities.events.models import AmaVote, Rsvp
 from communities.polls.selectors import person_ballots
 from members import access
+from members.messages.selectors import messages_for_download
 from members.models import (
     AccountClaim,
     Invite,
@@ -326,6 +327,7 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                 .iterator(chunk_size=CHUNK)
             ),
         )
+        counts["messages"] = _jsonl(zf, "messages.jsonl", messages_for_download(user, chunk=CHUNK))
         counts["thread_subscriptions"] = _jsonl(
             zf,
             "thread_subscriptions.jsonl",

@@ -24,6 +24,7 @@ class Notification(models.Model):
         EXPORT_READY = "export_ready", "Export ready"
         EVENT = "event", "Events: reminders and changes"
         FEATURED = "featured", "Your post was featured"
+        MESSAGE = "message", "Private message"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -73,6 +74,7 @@ DEFAULT_EMAIL_DELIVERY: dict[str, str] = {
     Notification.Kind.EXPORT_READY: EmailDelivery.IMMEDIATELY,
     Notification.Kind.EVENT: EmailDelivery.IMMEDIATELY,
     Notification.Kind.FEATURED: EmailDelivery.DIGEST,
+    Notification.Kind.MESSAGE: EmailDelivery.IMMEDIATELY,
 }
 
 

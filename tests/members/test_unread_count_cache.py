@@ -1,5 +1,6 @@
-"""The header bell's unread count comes from the cache (#19): no query on repeat pages, and it is
-forgotten when a notification is made or read."""
+"""The bell's unread count (header and live bell) follows notifications being made and read; the
+cached count (``members.notifications.selectors.unread_count``, used by the live bell) is
+forgotten on both."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from members.notifications.selectors import unread_count_key
+from members.notifications.selectors import unread_count, unread_count_key
 from members.notifications.services import notification_create
 
 
@@ -25,22 +26,6 @@ def _count_queries(client, url: str) -> tuple[int, object]:
         response = client.get(url)
     assert response.status_code == 200
     return len(ctx.captured_queries), response
-
-
-def test_repeat_pages_count_unread_without_a_query(
-    client, community, member, thread, django_assert_max_num_queries
-):
-    client.force_login(member.user)
-    url = thread.get_absolute_url()
-    client.get(url)  # the first visit creates the read marker
-    cache.delete(unread_count_key(member.user_id))
-    uncached, response = _count_queries(client, url)
-    assert _bell(response) == "0"
-    cached, response = _count_queries(client, url)
-    assert _bell(response) == "0"
-    assert cached == uncached - 1, (uncached, cached)
-    with django_assert_max_num_queries(cached):
-        client.get(url)
 
 
 def test_the_count_follows_new_and_read_notifications(client, community, member, thread):
@@ -60,3 +45,19 @@ def test_the_count_follows_new_and_read_notifications(client, community, member,
     assert _bell(client.get(url)) == "2"
     client.post(reverse("notifications-mark-read"), {"all": "1"})
     assert _bell(client.get(url)) == "0"
+
+
+def test_the_cached_count_is_forgotten_on_create_and_read(client, community, member):
+    client.force_login(member.user)
+    assert unread_count(member.user) == 0
+    assert cache.get(unread_count_key(member.user_id)) is not None
+    made = notification_create(
+        recipient_id=member.user_id, kind="mention", text="Hi", community_id=community.pk
+    )
+    assert cache.get(unread_count_key(member.user_id)) is None
+    assert unread_count(member.user) == 1
+    with CaptureQueriesContext(connection) as ctx:
+        assert unread_count(member.user) == 1
+    assert len(ctx.captured_queries) == 0
+    client.post(reverse("notifications-mark-read"), {"id": made.pk})
+    assert unread_count(member.user) == 0

@@ -78,6 +78,7 @@ EXTENSION_MODULES = [
     "communities.demo.events",
     "communities.demo.moderation",
     "communities.demo.polls",
+    "communities.demo.messages",
     "metrics.demo",
 ]
 RANDOM_SEED = 20241121
