@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("communities.portability.urls")),
     path("", include("communities.rituals.urls")),
     path("", include("communities.onboarding.urls")),
+    path("", include("communities.integrations.urls")),
     path("", include("communities.discussions.urls")),
 ]

@@ -78,6 +78,7 @@ app.autodiscover_tasks()
 # tasks (config is not a Django app, so autodiscovery does not see it).
 app.conf.imports = (
     "communities.discussions.tasks",
+    "communities.integrations.tasks",
     "communities.onboarding.tasks",
     "communities.portability.tasks",
     "communities.rituals.tasks",
@@ -118,6 +119,13 @@ app.conf.beat_schedule = {
     "members-dispatch-digests": {
         "task": "members.tasks.dispatch_digests",
         "schedule": crontab(minute="*/15"),
+    },
+    # Every minute: webhook tries whose countdown task was lost (broker or worker restart) are
+    # queued again; each try is claimed atomically, so a duplicate does nothing.
+    "webhooks-retry-due": {
+        "task": "integrations.retry_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     # Every minute: re-send tasks that could not be published while the broker was down.
     "republish-deferred-tasks": {"task": "members.tasks.republish_deferred_tasks", "schedule": 60.0},

@@ -66,3 +66,34 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if raw not in choices:
         raise ImproperlyConfigured(f"{name}={raw!r}: use one of {', '.join(sorted(choices))}")
     return raw
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a number") from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a finite number")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value}: must be at least {minimum}")
+    return value
+
+
+def env_networks(name: str) -> list:
+    """Comma-separated IP networks in CIDR form (``10.0.0.0/8,fd00::/8``); a plain address means
+    just that address."""
+    import ipaddress
+
+    networks = []
+    for part in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {part!r} is not an IP network (use CIDR form like 10.0.0.0/8)"
+            ) from None
+    return networks

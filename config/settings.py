@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HEARTH_VAR_DIR", str(BASE_DIR / "var")))
@@ -373,6 +373,17 @@ HEARTH_QUEUE_PER_PAGE = env_int("HEARTH_QUEUE_PER_PAGE", 25, minimum=5, maximum=
 
 HEARTH_EXPORT_TTL_HOURS = env_int("HEARTH_EXPORT_TTL_HOURS", 48, minimum=1, maximum=24 * 30)
 HEARTH_IMPORT_MAX_MB = env_int("HEARTH_IMPORT_MAX_MB", 200, minimum=1, maximum=10_000)
+
+# --- Webhooks (communities/integrations) ----------------------------------------------------
+# Webhooks only call public addresses. Networks listed here (CIDR, comma-separated) may be called
+# too, e.g. a receiver on the LAN: "10.0.0.0/8". Cloud metadata addresses are refused regardless.
+HEARTH_WEBHOOK_ALLOWED_NETWORKS = env_networks("HEARTH_WEBHOOK_ALLOWED_NETWORKS")
+# Seconds for connecting and for each read; the response body read is capped.
+HEARTH_WEBHOOK_TIMEOUT = env_int("HEARTH_WEBHOOK_TIMEOUT", 5, minimum=1, maximum=30)
+HEARTH_WEBHOOK_MAX_RESPONSE_BYTES = 16 * 1024
+# Retry n waits BASE x 6^(n-1) seconds: 60 gives 1 min, 6 min, 36 min, 3.6 h, 21.6 h (about a day
+# for six tries). Tests shorten it.
+HEARTH_WEBHOOK_RETRY_BASE = env_float("HEARTH_WEBHOOK_RETRY_BASE", 60.0, minimum=0.0)
 
 if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's default (PBKDF2).

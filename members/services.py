@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.integrations import events
 from communities.models import Community, JoinPolicy
 from config.jobs import enqueue_on_commit
 from members.models import (
@@ -90,6 +91,7 @@ def membership_join(
         invite=invite,
     )
     _welcome_on_commit(membership)
+    events.emit(events.MEMBER_JOINED, community_id=community.pk, membership_id=membership.pk)
     return membership
 
 
@@ -128,6 +130,7 @@ def membership_leave(*, membership: Membership, at: object = None) -> Membership
         at=now,
         actor_id=membership.user_id,
     )
+    events.emit(events.MEMBER_LEFT, community_id=membership.community_id, membership_id=membership.pk)
     return membership
 
 
@@ -487,6 +490,7 @@ def join_request_create(*, user: User, community: Community, answers: list[str])
             )
     except IntegrityError:
         raise JoinError("You already have a pending request here.") from None
+    events.emit(events.JOIN_REQUEST_CREATED, community_id=community.pk, join_request_id=join_request.pk)
     url = reverse("join-requests", args=[community.slug])
     for staff_id in _staff_user_ids(community.pk):
         notification_create(

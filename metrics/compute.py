@@ -1,17 +1,20 @@
-"""Set-based SQL for the METRICS.md definitions: one function per metric family.
+"""Set-based SQL for the metric definitions (docs/metrics.md): one function per metric family.
 
-The functions at the top work on one community and one local day ``D`` (``DayWindow``) and are
-the plain reading of the definitions; the ``*_span`` functions at the bottom compute a run of
-consecutive days at once (``Span``) and are what the jobs use: they give the same values (see
-tests/metrics/test_hand_computed.py) in a few queries per run instead of a dozen per day. Local
+The ``*_span`` functions compute a run of consecutive days at once (``Span``) and are what the
+jobs use; the one-day functions here (``judged_threads``, ``_content_counts``) serve the threads
+whose history makes their figures depend on the day (removals, restores, approvals), and the
+one-day reference in tests/metrics/reference.py is the plain reading of the definitions that the
+span functions are checked against (tests/metrics/test_hand_computed.py). Local
 days are turned into UTC instants here in Python, so the SQL only compares timestamps and
 integers and runs unchanged on PostgreSQL and SQLite. Local-day bucketing that needs the whole history
 (activity, entrants) is materialized per day in ``metrics_activeday`` / ``metrics_entrant``,
 with the day as an integer ordinal so that windows like J+30 … J+36 are integer arithmetic.
 
-Point in time (METRICS.md §1.2): every query only looks at events strictly before the local
-midnight that ends D, and reads history tables (MembershipEvent, PostEvent) rather than current
-state, so a later removal, restore, leave or role change never changes D.
+Point in time (docs/metrics.md §1): every query only looks at events strictly before the local
+midnight that ends D, and reads history tables (MembershipEvent, PostEvent, RemovedReaction)
+rather than current state, so a later removal, restore, approval, leave, role change or reaction
+taken back never changes D. Held posts count from their approval (§4), and a held opening post's
+thread is created when it is approved (§5).
 """
 
 # ruff: noqa: S608 - SQL is assembled from constants and helpers; values are always bound parameters
@@ -107,20 +110,27 @@ def _content_counts(w: DayWindow, only: tuple[int, ...] | None = None) -> tuple[
 def judged_threads(
     w: DayWindow, only: tuple[int, ...] | None = None
 ) -> list[tuple[int, datetime, int, datetime | None]]:
-    """§5. (thread id, created, replies, first reply time) of the threads judged on D, optionally
-    only among the threads ``only``."""
+    """docs/metrics.md §5. (thread id, created, replies, first reply time) of the threads judged on
+    D, optionally only among the threads ``only``.
+
+    A thread is created when its opening post is published: when written, or when approved for a
+    held one (``published_at``); a rejected or undecided opening post is never live, so its thread
+    is never judged. The author must have been a member when writing it. The jobs call this only
+    for the few threads with such a history (``special_threads``); without ``only`` it reads every
+    thread written before the window's end (the one-day reference of the tests)."""
     p = _base(w)
     restrict = "" if only is None else f" AND {_in_ids('t.id', only)}"
     p["j0"] = _dt(w.start_of(w.day - timedelta(days=36)))
     p["j1"] = _dt(w.start_of(w.day - timedelta(days=6)))
+    created = "COALESCE(o.published_at, o.created_at)"
     judged = f"""
         {with_ctes(removals=True)},
         judged AS (
-            SELECT t.id, t.created_at, t.author_id
+            SELECT t.id, {created} AS created_at, t.created_at AS written, t.author_id
               FROM communities_thread t
               JOIN communities_post o ON o.thread_id = t.id AND o.is_opening
-             WHERE t.community_id = %(c)s AND t.kind = 'discussion'
-               AND t.created_at >= %(j0)s AND t.created_at < %(j1)s
+             WHERE t.community_id = %(c)s AND t.kind = 'discussion' AND t.created_at < %(j1)s
+               AND {created} >= %(j0)s AND {created} < %(j1)s
                AND {not_bot("t.author_id", w.bots)}
                AND {live("o")}
                AND {member_at("t.author_id", "t.created_at")}{restrict})"""
@@ -133,7 +143,7 @@ def judged_threads(
         SELECT r.thread_id, COUNT(*),
                MIN(CASE WHEN r.author_id <> j.author_id THEN COALESCE(r.published_at, r.created_at) END)
           FROM communities_post r JOIN judged j ON j.id = r.thread_id
-         WHERE r.community_id = %(c)s AND r.created_at >= %(j0)s AND r.created_at < %(end)s
+         WHERE r.community_id = %(c)s AND r.created_at >= j.written AND r.created_at < %(end)s
            AND NOT r.is_opening AND {not_bot("r.author_id", w.bots)}
            AND {published_by_end("r")} AND {not_removed("r")}
            AND {member_at("r.author_id", "r.created_at")}
@@ -230,12 +240,15 @@ def ritual_threads(w: DayWindow) -> list[tuple[int, str, datetime, int, int]]:
 
 
 def special_threads(community_id: int) -> tuple[int, ...]:
-    """Threads whose liveness can depend on D: any post in them was ever removed, restored or
-    approved from review, or the thread itself carries a removal."""
+    """Threads whose liveness or creation time can depend on D: any post in them was ever removed,
+    restored or approved from review, the thread itself carries a removal, or its opening post was
+    published later than written (a held thread is created when approved, docs/metrics.md §5,
+    even when no approval event says so, as in data from before approvals were recorded)."""
     rows = _rows(
         """
         SELECT p.thread_id FROM communities_post p
-         WHERE p.community_id = %(c)s AND p.removed_at IS NOT NULL
+         WHERE p.community_id = %(c)s
+           AND (p.removed_at IS NOT NULL OR (p.is_opening AND p.published_at <> p.created_at))
         UNION
         SELECT p.thread_id FROM communities_postevent pe JOIN communities_post p ON p.id = pe.post_id
          WHERE pe.kind IN ('removed', 'restored', 'approved') AND p.community_id = %(c)s

@@ -1,4 +1,4 @@
-"""Short "how is this computed" texts for every metric (the full contract is METRICS.md)."""
+"""Short "how is this computed" texts for every metric (the full definitions are in docs/metrics.md)."""
 
 from __future__ import annotations
 

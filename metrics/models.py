@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# Every daily key of METRICS.md §3–§7, in display/export order.
+# Every daily key of docs/metrics.md §3–§7, in display/export order.
 ENGAGEMENT_KEYS = ("dau", "wau", "mau", "stickiness", "stickiness_avg_30d", "members", "regular_members")
 CONTENT_KEYS = ("posts_30d", "member_posts_30d", "posts_per_active_member_30d", "member_content_share_30d")
 THREAD_KEYS = ("threads_eligible", "replies_per_thread", "no_reply_share", "ttfr_median_hours")
@@ -67,7 +67,7 @@ class Visit(models.Model):
 
 
 class ActiveDay(models.Model):
-    """Derived: person ``user`` was active (METRICS.md §2) in the community on local date ``day``.
+    """Derived: person ``user`` was active (docs/metrics.md §2) in the community on local date ``day``.
 
     ``day`` is the proleptic ordinal (``date.toordinal()``) so that windows such as
     "J+30 … J+36" are plain integer arithmetic on both PostgreSQL and SQLite.
@@ -137,7 +137,7 @@ class Entrant(models.Model):
 
 
 class DailySnapshot(models.Model):
-    """Every METRICS.md key for one community and one local day. Ratios are null when undefined."""
+    """Every key of docs/metrics.md for one community and one local day. Ratios are null when undefined."""
 
     community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

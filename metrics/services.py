@@ -193,7 +193,7 @@ def metrics_compute_range(
     """Recompute days ``start`` … ``end`` (clamped to creation … the last complete day).
 
     Earlier days that were never computed are computed first (rolling windows and retention
-    read them), and a changed time zone recomputes all history (METRICS.md §1.1).
+    read them), and a changed time zone recomputes all history (docs/metrics.md §1).
     Returns the number of days computed.
     """
     community = Community.objects.get(pk=community_id)

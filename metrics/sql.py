@@ -1,6 +1,11 @@
-"""SQL building blocks of the metrics: day windows, helpers, and the materialized day tables.
+"""SQL building blocks of the metrics (definitions: docs/metrics.md) and the day tables.
 
-Definitions: docs/metrics.md."""
+Local days are turned into UTC instants in Python (``DayWindow``, ``Span``) or bucketed in SQL by
+a CASE over the time zone's offsets (``local_day_sql``), so every query compares timestamps and
+integers and runs unchanged on PostgreSQL and SQLite. Point in time (docs/metrics.md §1): the
+helpers read history tables (MembershipEvent through ``metrics_memberperiod``, PostEvent,
+RemovedReaction) rather than current state, so nothing that happens after D changes D.
+"""
 
 # ruff: noqa: S608 - SQL is assembled from constants and helpers; values are always bound parameters
 
@@ -320,6 +325,28 @@ def _sql(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return sql, {k: v for k, v in params.items() if not k.startswith("_")}
 
 
+# Reactions as given: the ones still on (communities_reaction) and the ones taken back since
+# (communities_removedreaction keeps when they were given).
+REACTION_TABLES = ("communities_reaction", "communities_removedreaction")
+
+
+def reactions_given(r: str, rp: str, day: str, when: str) -> str:
+    """SQL: ``UNION ALL`` branches selecting (user, ``day``) for every reaction given in the
+    community while a member and matching ``when`` (conditions on ``r.created_at``), whether it
+    is still on or was taken back later. Starts with ``UNION ALL``."""
+    return "".join(
+        f"""
+            UNION ALL
+            SELECT {r}.user_id, {day}
+              -- CROSS JOIN: SQLite then reads the span's reactions by time instead of every
+              -- post of the community (PostgreSQL plans it as the inner join it is).
+              FROM {table} {r} CROSS JOIN communities_post {rp}
+             WHERE {rp}.id = {r}.post_id AND {rp}.community_id = %(c)s AND {when}
+               AND {member_at(f"{r}.user_id", f"{r}.created_at")}"""
+        for table in REACTION_TABLES
+    )
+
+
 def materialize_span(span: Span) -> None:
     """``materialize_day`` for every day of the span at once: who was active, who entered, who
     contributed, each event bucketed by its local date."""
@@ -336,7 +363,9 @@ def materialize_span(span: Span) -> None:
     def in_span(col: str) -> str:
         return f"{col} >= %(lo)s AND {col} < %(hi)s"
 
-    # Active (METRICS.md §2), as in materialize_day.
+    # Active (docs/metrics.md §2): posts written (held ones included), reactions given (those
+    # taken back since included: activity stands), invites created, joins, visits; each while a
+    # member; bots never.
     _exec(
         *_sql(
             f"""
@@ -346,13 +375,7 @@ def materialize_span(span: Span) -> None:
               FROM communities_post p
              WHERE p.community_id = %(c)s AND {in_span("p.created_at")}
                AND {member_at("p.author_id", "p.created_at")}
-            UNION ALL
-            SELECT r.user_id, {local_day_sql("r.created_at", span, p)}
-              -- CROSS JOIN: SQLite then reads the span's reactions by time instead of every
-              -- post of the community (PostgreSQL plans it as the inner join it is).
-              FROM communities_reaction r CROSS JOIN communities_post rp
-             WHERE rp.id = r.post_id AND rp.community_id = %(c)s AND {in_span("r.created_at")}
-               AND {member_at("r.user_id", "r.created_at")}
+            {reactions_given("r", "rp", local_day_sql("r.created_at", span, p), in_span("r.created_at"))}
             UNION ALL
             SELECT i.created_by_id, {local_day_sql("i.created_at", span, p)} FROM members_invite i
              WHERE i.community_id = %(c)s AND {in_span("i.created_at")}
@@ -395,16 +418,29 @@ def materialize_span(span: Span) -> None:
         )
     )
 
+    # Top contributors: posts on the day they count for (docs/metrics.md §4: a held post on its
+    # approval day; rejected and undecided ones never), in two index range scans: posts written in
+    # the span, and the (rare) posts written earlier and approved in it. Plus referred joins.
+    published = "COALESCE(p.published_at, p.created_at)"
     _exec(
         *_sql(
             f"""
         INSERT INTO metrics_contributorday (community_id, user_id, day, posts, referred_joins)
         SELECT %(c)s, x.user_id, {ordinal_date_sql("x.day")}, SUM(x.posts), SUM(x.refs) FROM (
-            SELECT p.author_id AS user_id, {local_day_sql("p.created_at", span, p)} AS day,
+            SELECT p.author_id AS user_id, {local_day_sql(published, span, p)} AS day,
                    1 AS posts, 0 AS refs
               FROM communities_post p
-             WHERE p.community_id = %(c)s AND {in_span("p.created_at")}
-               AND p.status <> 'rejected' AND {not_bot("p.author_id", bots)}
+             WHERE p.community_id = %(c)s AND {in_span("p.created_at")} AND {published} < %(hi)s
+               AND p.status = 'published' AND {not_bot("p.author_id", bots)}
+               AND {member_at("p.author_id", "p.created_at")}
+            UNION ALL
+            SELECT p.author_id, {local_day_sql(published, span, p)}, 1, 0
+              FROM communities_post p
+             WHERE p.community_id = %(c)s AND p.created_at < %(lo)s AND {in_span(published)}
+               AND p.id IN (
+                   SELECT pe.post_id FROM communities_postevent pe
+                    WHERE pe.kind = 'approved' AND {in_span("pe.at")})
+               AND p.status = 'published' AND {not_bot("p.author_id", bots)}
                AND {member_at("p.author_id", "p.created_at")}
             UNION ALL
             SELECT e.inviter_id, e.day, 0, 1 FROM metrics_entrant e

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from communities.discussions.models import Post, PostStatus, Thread
+from communities.integrations import events
 from communities.models import Community
 from config.cache import degraded as cache_degraded
 from members import access
@@ -294,6 +295,7 @@ def flag_create(*, membership: Membership, post: Post, reason: str, note: str = 
             )
     except IntegrityError:
         raise FlagError("You already flagged this post. Thank you — a moderator will look at it.") from None
+    events.emit(events.FLAG_CREATED, community_id=post.community_id, flag_id=flag.pk, post_id=post.pk)
     threshold = Community.objects.values_list("flag_threshold", flat=True).get(pk=post.community_id)
     flaggers = (
         Flag.objects.filter(post=post, resolved_at__isnull=True).values("flagger_id").distinct().count()
@@ -301,6 +303,7 @@ def flag_create(*, membership: Membership, post: Post, reason: str, note: str = 
     if post.removed_at is None and post.status == PostStatus.PUBLISHED and flaggers >= threshold:
         # A moderation removal (not the author's), by the system: PostEvent.actor stays empty.
         _set_removed(post, actor=None, by_moderator=True, now=timezone.now())
+        events.emit(events.POST_HIDDEN, community_id=post.community_id, post_id=post.pk)
         if post.author_id:
             notification_create(
                 recipient_id=post.author_id,

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.discussions.models import Post
+from communities.integrations import events
 from communities.models import Community
 from members import access
 from members.models import (
@@ -193,6 +194,8 @@ def member_ban(*, actor: Membership, target: Membership, reason: str = "") -> Me
         reason=reason.strip(),
         created_by=actor.user,
     )
+    if was_active:
+        events.emit(events.MEMBER_LEFT, community_id=target.community_id, membership_id=target.pk)
     JoinRequest.objects.filter(
         community_id=target.community_id, user_id=target.user_id, status="pending"
     ).update(status="rejected", decided_at=now, decided_by=actor.user, reason="Banned")

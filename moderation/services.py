@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.discussions.models import Post, PostEvent, PostEventKind, PostRevision, PostStatus, Thread
+from communities.integrations import events
 from communities.models import Community
 from config.jobs import enqueue_on_commit
 from members import access
@@ -165,6 +166,7 @@ def post_hide(*, actor: Membership, post: Post, reason: str = "") -> Post:
         raise AlreadyHandled(_last_actor(post), "This post")
     if post.removed_at is None:
         _set_removed(post, actor=actor.user, by_moderator=True, now=now)
+        events.emit(events.POST_HIDDEN, community_id=post.community_id, post_id=post.pk)
     # else: auto-hidden by flags; the moderator now confirms the removal.
     _resolve_flags(post, actor=actor.user, resolution="hidden", now=now)
     audit(
@@ -248,6 +250,7 @@ def post_erase(*, actor: Membership, post: Post, reason: str = "") -> Post:
     now = timezone.now()
     if post.removed_at is None:
         _set_removed(post, actor=actor.user, by_moderator=True, now=now)
+        events.emit(events.POST_HIDDEN, community_id=post.community_id, post_id=post.pk)
     post.body_md = ""
     post.body_html = DELETED_BODY_HTML
     post.removed_by_moderator = True
@@ -326,6 +329,8 @@ def post_approve(*, actor: Membership, post: Post, reason: str = "") -> Post:
         # The same notifications a post published at once sends (followers, quoted, mentioned),
         # after commit. Only the first approval gets here (a second one is AlreadyHandled).
         _enqueue_post_notify(post.pk)
+        kind = events.THREAD_CREATED if post.is_opening else events.POST_CREATED
+        events.emit(kind, community_id=post.community_id, thread_id=post.thread_id, post_id=post.pk)
     _audit_and_tell_author(
         actor=actor,
         post=post,

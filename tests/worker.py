@@ -153,6 +153,10 @@ def celery_worker_proc(django_db_setup, django_db_blocker) -> Iterator[WorkerPro
         "DJANGO_DEBUG": "false",
         "HEARTH_VAR_DIR": str(var_dir),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # Webhook tests: the worker may call the test's receiver on 127.0.0.1 (and nothing else
+        # private), and retries wait 0.2 s, 1.2 s, … instead of minutes.
+        "HEARTH_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "HEARTH_WEBHOOK_RETRY_BASE": "0.2",
         # Signed links and absolute URLs in emails must match what the test process checks.
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "SITE_URL": settings.SITE_URL,

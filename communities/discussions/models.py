@@ -150,6 +150,21 @@ class Reaction(models.Model):
         constraints = [models.UniqueConstraint(fields=["post", "user", "kind"], name="reaction_unique")]
 
 
+class RemovedReaction(models.Model):
+    """A reaction that was taken back: when it was given and when it was taken back.
+
+    Append-only (one row per take-back; reacting again makes a new ``Reaction``). Pages never
+    read it; the metrics do, so that the day a reaction was given stays an active day for its
+    author after it is taken back ("activity stands", docs/metrics.md §2).
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=ReactionKind.choices)
+    created_at = models.DateTimeField(db_index=True)  # when the reaction was given
+    removed_at = models.DateTimeField(default=timezone.now)  # when it was taken back
+
+
 class ThreadReadState(models.Model):
     """Per member per thread: the newest post they have seen."""
 

@@ -21,11 +21,13 @@ from communities.discussions.models import (
     PostStatus,
     Reaction,
     ReactionKind,
+    RemovedReaction,
     SubscriptionLevel,
     Thread,
     ThreadReadState,
     ThreadSubscription,
 )
+from communities.integrations import events
 from communities.markdown import mentioned_handles, render_user_markdown
 from communities.models import Community, Space
 from config.inputs import clean_line
@@ -203,6 +205,10 @@ def thread_create(
     moderation_post_created(post, decision)
     if decision.published and mentioned_handles(body_md):
         _enqueue_notify(post.pk)
+    if decision.published:
+        events.emit(
+            events.THREAD_CREATED, community_id=thread.community_id, thread_id=thread.pk, post_id=post.pk
+        )
     return thread
 
 
@@ -252,6 +258,9 @@ def post_create(
     moderation_post_created(post, decision)
     if decision.published:
         _enqueue_notify(post.pk)
+        events.emit(
+            events.POST_CREATED, community_id=thread.community_id, thread_id=thread.pk, post_id=post.pk
+        )
     return post
 
 
@@ -373,17 +382,28 @@ def thread_move(*, actor: Membership, thread: Thread, space: Space) -> Thread:
 
 
 def reaction_toggle(*, user_id: int, post: Post, kind: str) -> bool:
-    """Add the reaction, or take it back if it is there. Returns True when it is now on."""
+    """Add the reaction, or take it back if it is there. Returns True when it is now on.
+
+    Taking a reaction back deletes it (pages and the uniqueness rule only ever see reactions that
+    are on) and records it as a ``RemovedReaction``, so the metrics still see the day it was given.
+    """
     if kind not in ReactionKind.values:
         raise ValidationError("Unknown reaction.")
     if not post.is_visible:
         raise ValidationError("You can't react to this post.")
+    now = timezone.now()
     with transaction.atomic():
-        deleted, _ = Reaction.objects.filter(post=post, user_id=user_id, kind=kind).delete()
-        if deleted:
+        existing = Reaction.objects.select_for_update().filter(post=post, user_id=user_id, kind=kind).first()
+        if existing is not None:
+            existing.delete()
+            RemovedReaction.objects.create(
+                post_id=post.pk, user_id=user_id, kind=kind, created_at=existing.created_at, removed_at=now
+            )
             return False
         # ignore_conflicts: a double click racing another insert ends with one reaction.
-        Reaction.objects.bulk_create([Reaction(post=post, user_id=user_id, kind=kind)], ignore_conflicts=True)
+        Reaction.objects.bulk_create(
+            [Reaction(post=post, user_id=user_id, kind=kind, created_at=now)], ignore_conflicts=True
+        )
         return True
 
 

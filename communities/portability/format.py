@@ -46,7 +46,9 @@ class Section:
     scope: str
     exclude: frozenset[str] = frozenset()
     single: bool = False
-    optional: bool = False  # skipped when this site has no such model (rituals before they land)
+    # Skipped when this site has no such model (rituals before they land), and not required in an
+    # archive (one written before the section existed imports without it).
+    optional: bool = False
 
     @property
     def file_name(self) -> str:
@@ -80,6 +82,9 @@ SECTIONS: list[Section] = [
     Section("post_events", "communities.PostEvent", "post__community"),
     Section("post_revisions", "communities.PostRevision", "post__community"),
     Section("reactions", "communities.Reaction", "post__community"),
+    # Reactions taken back (the metrics still count the day they were given); optional, so
+    # archives written before this section existed still import.
+    Section("removed_reactions", "communities.RemovedReaction", "post__community", optional=True),
     Section("flags", "moderation.Flag", "community"),
     Section("sanctions", "moderation.Sanction", "community"),
     Section("word_filters", "moderation.WordFilter", "community"),

@@ -11,7 +11,8 @@ Views never check roles inline; they call one of these functions first (see docs
   Never for a secret community: that would confirm it exists.
 
 The policy is one package: ``core`` (communities, threads, posts), ``content`` (spaces, history,
-exports, rituals, bans) and ``people`` (joining, invites, roles, profiles, notifications). Callers
+exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
+``integrations`` (webhook pages and payloads, feeds). Callers
 import the package (``from members import access``) and never a part.
 """
 
@@ -73,6 +74,17 @@ from members.access.core import (
     visible_posts_q,
     visible_spaces_q,
 )
+from members.access.integrations import (
+    community_for_public_feed,
+    community_for_webhooks,
+    delivery_for_owner,
+    feed_for_token,
+    feed_space,
+    membership_for_feed_link,
+    webhook_for_owner,
+    webhook_may_show_post,
+    webhook_may_show_space,
+)
 from members.access.people import (
     STANDING_NOTICE_KINDS,
     can_see_all_invites,
@@ -116,20 +128,26 @@ __all__ = [
     "community_for_joiner",
     "community_for_member",
     "community_for_owner",
+    "community_for_public_feed",
     "community_for_reader",
     "community_for_ritual_manager",
     "community_for_role",
     "community_for_staff",
+    "community_for_webhooks",
     "community_for_welcomer",
     "community_landing",
+    "delivery_for_owner",
     "directory_communities",
     "export_for_owner",
+    "feed_for_token",
+    "feed_space",
     "import_for_requester",
     "invite_for_manager",
     "is_banned",
     "is_staff",
     "join_request_for_staff",
     "member_for_staff",
+    "membership_for_feed_link",
     "membership_for_owner",
     "notification_still_visible",
     "person_for_viewer",
@@ -150,5 +168,8 @@ __all__ = [
     "thread_for_staff",
     "visible_posts_q",
     "visible_spaces_q",
+    "webhook_for_owner",
+    "webhook_may_show_post",
+    "webhook_may_show_space",
     "word_filter_for_staff",
 ]

@@ -30,6 +30,7 @@ from communities.discussions.models import (
     PostRevision,
     PostStatus,
     Reaction,
+    RemovedReaction,
     Thread,
     ThreadReadState,
     ThreadSubscription,
@@ -91,7 +92,8 @@ def _model_row(obj: models.Model) -> dict:
 
 def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
     """Write a zip of everything of ``user``'s into ``fileobj``: profile and settings,
-    memberships with their history, posts (Markdown source, edits), reactions, flags they made,
+    memberships with their history, posts (Markdown source, edits), reactions (and those taken
+    back, which are kept for the metrics), flags they made,
     invites they created, join requests, notifications and thread follows."""
 
     counts: dict[str, int] = {}
@@ -194,6 +196,23 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                     "at": r.created_at,
                 }
                 for r in Reaction.objects.filter(user=user)
+                .select_related("post__community")
+                .order_by("created_at")
+                .iterator(chunk_size=CHUNK)
+            ),
+        )
+        counts["reactions_taken_back"] = _jsonl(
+            zf,
+            "reactions_taken_back.jsonl",
+            (
+                {
+                    "post_id": r.post_id,
+                    "community_slug": r.post.community.slug,
+                    "kind": r.kind,
+                    "at": r.created_at,
+                    "taken_back_at": r.removed_at,
+                }
+                for r in RemovedReaction.objects.filter(user=user)
                 .select_related("post__community")
                 .order_by("created_at")
                 .iterator(chunk_size=CHUNK)

@@ -190,6 +190,22 @@ def test_personal_data_download_has_everything_of_theirs_and_nothing_of_others(c
     assert b"other's reply" not in data
 
 
+def test_personal_data_download_has_the_reactions_they_took_back(client, member, history):
+    """A reaction taken back is kept for the metrics (docs/metrics.md §2), so it is their data too."""
+    from communities.discussions.services import reaction_toggle
+
+    assert reaction_toggle(user_id=member.user_id, post=history["mine"], kind="tada") is True
+    assert reaction_toggle(user_id=member.user_id, post=history["mine"], kind="tada") is False
+    client.force_login(member.user)
+    data = b"".join(client.get(reverse("my-data-download")).streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        taken_back = [json.loads(line) for line in zf.read("reactions_taken_back.jsonl").splitlines()]
+        still_on = zf.read("reactions.jsonl").splitlines()
+    assert [(r["post_id"], r["kind"]) for r in taken_back] == [(history["mine"].pk, "tada")]
+    assert taken_back[0]["at"] and taken_back[0]["taken_back_at"]
+    assert len(still_on) == 1  # the heart of the history, still on
+
+
 def test_my_data_page_shows_download_and_delete(client, member):
     client.force_login(member.user)
     body = client.get(reverse("my-data")).content.decode()

@@ -1,7 +1,8 @@
-"""A per-day reference computation of the metric families, used only by tests.
+"""The one-day reference of the metrics: the plain reading of docs/metrics.md for one local day D.
 
-The production code computes runs of days at once (metrics/compute.py); this computes one day at a
-time, the straightforward way, so the tests can check that both agree."""
+The jobs compute runs of days at once (``metrics.compute`` ``*_span``, ``metrics.sql.materialize_span``);
+tests/metrics/test_hand_computed.py checks that they agree with this, key by key and day by day.
+"""
 
 # ruff: noqa: S608 - SQL is assembled from constants and helpers; values are always bound parameters
 
@@ -32,8 +33,9 @@ def materialize_day(w: DayWindow) -> None:
         _exec(f"DELETE FROM {table} WHERE community_id = %(c)s AND day = %(ord)s", p)
     _exec("DELETE FROM metrics_contributorday WHERE community_id = %(c)s AND day = %(day)s", p)
 
-    # Active on D (METRICS.md §2): visits, posts (threads are opening posts), reactions,
-    # invites created, joins — each while a member; bots never.
+    # Active on D (docs/metrics.md §2): visits, posts (threads are opening posts, held ones
+    # included), reactions given (also those taken back since), invites created, joins — each
+    # while a member; bots never.
     _exec(
         f"""
         INSERT INTO metrics_activeday (community_id, user_id, day)
@@ -43,6 +45,10 @@ def materialize_day(w: DayWindow) -> None:
                AND {member_at("p.author_id", "p.created_at")}
             UNION
             SELECT r.user_id FROM communities_reaction r JOIN communities_post rp ON rp.id = r.post_id
+             WHERE rp.community_id = %(c)s AND r.created_at >= %(start)s AND r.created_at < %(end)s
+               AND {member_at("r.user_id", "r.created_at")}
+            UNION
+            SELECT r.user_id FROM communities_removedreaction r JOIN communities_post rp ON rp.id = r.post_id
              WHERE rp.community_id = %(c)s AND r.created_at >= %(start)s AND r.created_at < %(end)s
                AND {member_at("r.user_id", "r.created_at")}
             UNION
@@ -86,15 +92,18 @@ def materialize_day(w: DayWindow) -> None:
         p,
     )
 
-    # Top contributors / inviters: posts written on D (not rejected) and referred joins on D.
+    # Top contributors / inviters: posts counting for D (written on D, or for a held post approved
+    # on D; never rejected or undecided ones) and referred joins on D.
     _exec(
         f"""
         INSERT INTO metrics_contributorday (community_id, user_id, day, posts, referred_joins)
         SELECT %(c)s, x.user_id, %(day)s, SUM(x.posts), SUM(x.refs) FROM (
             SELECT p.author_id AS user_id, 1 AS posts, 0 AS refs
               FROM communities_post p
-             WHERE p.community_id = %(c)s AND p.created_at >= %(start)s AND p.created_at < %(end)s
-               AND p.status <> 'rejected' AND {not_bot("p.author_id", bots)}
+             WHERE p.community_id = %(c)s AND p.status = 'published'
+               AND COALESCE(p.published_at, p.created_at) >= %(start)s
+               AND COALESCE(p.published_at, p.created_at) < %(end)s
+               AND {not_bot("p.author_id", bots)}
                AND {member_at("p.author_id", "p.created_at")}
             UNION ALL
             SELECT e.inviter_id, 0, 1 FROM metrics_entrant e

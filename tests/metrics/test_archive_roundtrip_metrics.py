@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from communities.discussions.models import Reaction, RemovedReaction
+from communities.discussions.services import reaction_toggle
 from communities.portability.load import import_archive
 from metrics.models import DailySnapshot, RetentionCohort
 from metrics.services import metrics_compute_range
@@ -38,11 +40,20 @@ def _cohorts(community_id: int) -> list[dict]:
 @pytest.mark.django_db
 def test_imported_community_has_the_same_metrics(tmp_path):
     original = seed_rich_community("metricsrt")
+    # A reaction taken back still made its day active (docs/metrics.md §2): the archive carries it.
+    taken = next(
+        r
+        for r in Reaction.objects.filter(post__community=original).select_related("post")
+        if r.post.is_visible
+    )
+    assert reaction_toggle(user_id=taken.user_id, post=taken.post, kind=taken.kind) is False
     path = tmp_path / "archive.zip"
     path.write_bytes(archive_bytes(original))
     imported = import_archive(path, slug="metricsrt-copy").community
     assert imported.pk != original.pk
     assert imported.time_zone == original.time_zone
+    copied = RemovedReaction.objects.get(post__community=imported)
+    assert (copied.kind, copied.created_at) == (taken.kind, taken.created_at)
 
     metrics_compute_range(community_id=original.pk)
     metrics_compute_range(community_id=imported.pk)

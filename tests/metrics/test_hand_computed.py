@@ -13,6 +13,8 @@ Timeline (local times):
   09-02 13:00 C joins via I1                           09-03 09:00 M joins
   09-04 09:00 O creates invite I2 (staff)              09-05 10:00 D joins via I2
   09-10 10:00 L joins
+  09-24 10:00 T13 by C, held for review; approved 09-29 09:00 (its thread is created then, for
+        the thread metrics); 09-29 15:00 A replies in T13
   10-01 09:00 T1 by A; L visits; 10:00 A replies in T1 and L leaves; 12:00 B replies in T1
   10-02 09:00 bot thread T6; 12:00 C replies in T6; 15:00 D replies in T1 (rejected later)
   10-05 10:00 L's visit row while not a member (must not count)
@@ -32,15 +34,16 @@ Timeline (local times):
   11-25 10:00 T11 by B                                 12-01 10:00 T12 by A; 12:00 B replies
   12-03 A and B visit                                  12-05 T12's opening post removed (thread gone)
   12-08 E visits                                       12-10 D visits; M reacts to T10; bot reacts
+  12-10 08:00 L reacts to T11 (L's only action that day) and takes it back later: activity stands
 
 Active dates per person (joins, invites, posts incl. rejected/held ones, reactions, visits):
   O: 09-01 09-04 10-06
-  A: 09-01 09-02 10-01 10-06 10-13 10-27 11-05 12-01 12-03
+  A: 09-01 09-02 09-29 10-01 10-06 10-13 10-27 11-05 12-01 12-03
   B: 09-02 10-01 10-05 10-07 10-20 11-02 11-25 12-01 12-03
-  C: 09-02 10-02 10-10 10-21 11-20
+  C: 09-02 09-24 10-02 10-10 10-21 11-20
   M: 09-03 10-10 10-20 12-10
   D: 09-05 10-02 10-11 10-12 12-10
-  L: 09-10 10-01 10-20 10-25 11-10
+  L: 09-10 10-01 10-20 10-25 11-10 12-10
   E: 11-02 11-05 11-21 12-08
 """
 
@@ -53,7 +56,7 @@ import pytest
 from django.utils import timezone
 
 from communities.discussions.models import Post, PostEvent, PostStatus, Reaction, Thread
-from communities.discussions.services import post_create, thread_create
+from communities.discussions.services import post_create, reaction_toggle, thread_create
 from communities.models import Space
 from communities.services import community_create
 from members.models import Invite, InviteRedemption, Membership, Role, User
@@ -129,6 +132,11 @@ def hand(db, make_user):
     )
     _join(D, c, L(9, 5, 10), invite=i2)
     _join(Lu, c, L(9, 10, 10))
+    # T13: held for review when written, approved five days later, then answered.
+    t13 = thread_create(author=mem(C), space=space, title="T13 held", body_md="t13", at=L(9, 24, 10))
+    Post.objects.filter(thread=t13).update(published_at=L(9, 29, 9))
+    PostEvent.objects.create(post=t13.posts.get(), kind="approved", at=L(9, 29, 9))
+    post_create(author=mem(A), thread=t13, body_md="a", at=L(9, 29, 15))
 
     t1 = thread_create(author=mem(A), space=space, title="T1", body_md="t1", at=L(10, 1, 9))
     _visit(Lu, c, L(10, 1, 9))
@@ -181,7 +189,7 @@ def hand(db, make_user):
     t10 = thread_create(author=mem(C), space=space, title="T10", body_md="t10", at=L(11, 20, 10))
     post_create(author=mem(C), thread=t10, body_md="own", at=L(11, 20, 11))
     post_create(author=mem(E), thread=t10, body_md="e", at=L(11, 21, 10))
-    thread_create(author=mem(B), space=space, title="T11", body_md="t11", at=L(11, 25, 10))
+    t11 = thread_create(author=mem(B), space=space, title="T11", body_md="t11", at=L(11, 25, 10))
     t12 = thread_create(author=mem(A), space=space, title="T12", body_md="t12", at=L(12, 1, 10))
     post_create(author=mem(B), thread=t12, body_md="b", at=L(12, 1, 12))
     _visit(A, c, L(12, 3, 9))
@@ -192,6 +200,11 @@ def hand(db, make_user):
     t10_open = Post.objects.get(thread=t10, is_opening=True)
     Reaction.objects.create(post=t10_open, user=M, kind="tada", created_at=L(12, 10, 15))
     Reaction.objects.create(post=t10_open, user=bot, kind="tada", created_at=L(12, 10, 15))
+    # L's lone reaction of 12-10, taken back (now, through the service).
+    t11_open = Post.objects.get(thread=t11, is_opening=True)
+    Reaction.objects.create(post=t11_open, user=Lu, kind="heart", created_at=L(12, 10, 8))
+    assert reaction_toggle(user_id=Lu.pk, post=t11_open, kind="heart") is False
+    assert not Reaction.objects.filter(post=t11_open).exists()
     return {"community": c, "users": u, "t2": t2, "tr": tr}
 
 
@@ -263,15 +276,17 @@ EXPECTED_D1 = {
     "member_posts_30d": 10,  # minus O's reply and M's T7 (M was staff on 10-20)
     "posts_per_active_member_30d": 12 / 8,
     "member_content_share_30d": 10 / 12,
-    # Judged (created 09-27..10-26, discussion, by a person): T1 T2 T3 T4 T7 (T6 is the bot's, TR a
-    # ritual, T8 too recent).
-    "threads_eligible": 5,
+    # Judged (created 09-27..10-26, discussion, by a person): T1 T2 T3 T4 T7 and T13, whose held
+    # opening post was written 09-24 but approved 09-29: a held thread is created when approved
+    # (T6 is the bot's, TR a ritual, T8 too recent).
+    "threads_eligible": 6,
     # Replies: T1 2 (A's own, B; D's rejected one never counts), T2 1 (O; not the bot), T3 1,
-    # T4 0 (A's reply removed at the end of 11-02), T7 2 (B, C approved) = 6.
-    "replies_per_thread": 6 / 5,
-    "no_reply_share": 1 / 5,  # T4
-    # First replies: T7 2 h, T1 3 h (B at 12:00; A's own 10:00 is not a first reply), T2 10 h, T3 30 h.
-    "ttfr_median_hours": (3 + 10) / 2,
+    # T4 0 (A's reply removed at the end of 11-02), T7 2 (B, C approved), T13 1 (A) = 7.
+    "replies_per_thread": 7 / 6,
+    "no_reply_share": 1 / 6,  # T4
+    # First replies: T7 2 h, T1 3 h (B at 12:00; A's own 10:00 is not a first reply), T13 6 h
+    # (A at 15:00, counted from the approval at 09:00, not from 09-24), T2 10 h, T3 30 h.
+    "ttfr_median_hours": 6,
     "new_members_30d": 1,  # E (L's rejoin is not new)
     "referred_joins_30d": 1,  # I3 was created by M while a regular member; M is staff now, still referred
     "referral_rate_30d": 1.0,
@@ -291,20 +306,21 @@ EXPECTED_D1 = {
 
 # 12-10
 EXPECTED_D2 = {
-    "dau": 2,  # D (visit), M (reaction); not the bot
-    "wau": 3,  # 12-04..12-10: E D M
-    "mau": 6,  # 11-11..12-10: C E B A D M (L's last is 11-10)
-    "stickiness": 2 / 6,
-    # MAU: 11-11..11-18 = 6 (A B C M L E), 11-19..12-09 = 5 (A B C L E), 12-10 = 6 (A B C M D E).
-    # DAU: 11-20 1, 11-21 1, 11-25 1, 12-01 2, 12-03 2, 12-08 1, 12-10 2, other days 0.
-    "stickiness_avg_30d": ((1 + 1 + 1 + 2 + 2 + 1) / 5 + 2 / 6) / 30,
+    # D (visit), M (reaction), L (reaction, taken back later: activity stands); not the bot
+    "dau": 3,
+    "wau": 4,  # 12-04..12-10: E D M L
+    "mau": 7,  # 11-11..12-10: C E B A D M L (L's 11-10 visit is out, its 12-10 reaction in)
+    "stickiness": 3 / 7,
+    # MAU: 11-11..11-18 = 6 (A B C M L E), 11-19..12-09 = 5 (A B C L E), 12-10 = 7 (A B C M D E L).
+    # DAU: 11-20 1, 11-21 1, 11-25 1, 12-01 2, 12-03 2, 12-08 1, 12-10 3, other days 0.
+    "stickiness_avg_30d": ((1 + 1 + 1 + 2 + 2 + 1) / 5 + 3 / 7) / 30,
     "members": 8,
     "regular_members": 6,
     # 11-11..12-10: T10 open, C's own reply, E's reply, T11 open = 4 (T12 and its reply are gone
     # with T12's opening post, removed 12-05).
     "posts_30d": 4,
     "member_posts_30d": 4,
-    "posts_per_active_member_30d": 4 / 6,
+    "posts_per_active_member_30d": 4 / 7,
     "member_content_share_30d": 1.0,
     "threads_eligible": 3,  # created 11-04..12-03: T9 T10 T11 (T12 removed)
     "replies_per_thread": 3 / 3,  # T9 1, T10 2 (own + E), T11 0
@@ -448,7 +464,7 @@ def test_changing_the_time_zone_recomputes_history(hand):
 # --- The range computation agrees with the one-day reference ---------------------------------------
 #
 # Backfills compute runs of days at once (metrics.compute.Span); the per-day functions are the
-# plain reading of METRICS.md. Every key of every day, and the derived day tables, must be equal,
+# plain reading of docs/metrics.md. Every key of every day, and the derived day tables, must be equal,
 # whatever the chunk size (chunk boundaries here fall on the DST day and around removals).
 
 

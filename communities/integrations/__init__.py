@@ -1,0 +1,1 @@
+"""Integrations: signed webhooks (per community, owner-managed) and Atom/RSS feeds."""
