@@ -13,6 +13,10 @@ from typing import Any
 from celery import Task, shared_task
 
 from communities.integrations import services
+from config.celery import RETRY_BACKOFF_MAX
+
+# The longest countdown a task may queue (below the broker's visibility timeout).
+COUNTDOWN_LIMIT = RETRY_BACKOFF_MAX
 
 
 def _same_queue(task: Task) -> dict[str, str]:
@@ -54,6 +58,11 @@ def deliver(self: Task, delivery_id: int, number: int) -> None:
     if self.request.is_eager and delay > 1:
         # Running eagerly (no worker: the request's own thread) Celery would ignore the countdown
         # and retry at once; leave the try to the beat sweep (next_attempt_at is stored).
+        return
+    if delay > COUNTDOWN_LIMIT:
+        # Redis re-delivers a message held longer than its visibility timeout (30 min), so a
+        # countdown of hours would be handed out again and again. Long waits are left to the
+        # retry_due sweep, which queues the try when next_attempt_at comes (docs/tasks.md).
         return
     deliver.apply_async((delivery_id, number + 1), countdown=delay, **_same_queue(self))
 
