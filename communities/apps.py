@@ -8,3 +8,9 @@ class CommunitiesConfig(AppConfig):
     def ready(self) -> None:
         # Webhooks hear the events services announce (communities.integrations.events).
         from communities.integrations import receivers  # noqa: F401 - connects the receivers
+
+        # Open thread pages learn about new posts through a post-save signal (config/live.py);
+        # connected here so posts written by the worker (rituals) count too.
+        from config import live
+
+        live.connect()

@@ -103,6 +103,7 @@ class Space(models.Model):
 # Each room keeps its models in its own package; importing them here registers them with this app
 # (app label "communities", so tables and migrations are unchanged).
 from communities.discussions import models as _discussions_models  # noqa: E402, F401
+from communities.events import models as _events_models  # noqa: E402, F401
 from communities.integrations import models as _integrations_models  # noqa: E402, F401
 from communities.onboarding import models as _onboarding_models  # noqa: E402, F401
 from communities.portability import models as _portability_models  # noqa: E402, F401

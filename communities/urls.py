@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("communities.onboarding.urls")),
     path("", include("communities.integrations.urls")),
     path("", include("communities.discussions.urls")),
+    path("", include("communities.events.urls")),
 ]

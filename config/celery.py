@@ -78,6 +78,7 @@ app.autodiscover_tasks()
 # tasks (config is not a Django app, so autodiscovery does not see it).
 app.conf.imports = (
     "communities.discussions.tasks",
+    "communities.events.tasks",
     "communities.integrations.tasks",
     "communities.onboarding.tasks",
     "communities.portability.tasks",
@@ -102,6 +103,16 @@ app.conf.beat_schedule = {
     # Rituals: every minute, post each due ritual occurrence exactly once (claimed atomically,
     # unique per occurrence) and auto-lock old ritual threads. `expires` drops ticks that queued
     # up while no worker ran: the next tick catches up on its own.
+    # Events: every minute, send the 24-hour and 1-hour reminders that came due, each once per
+    # (event, person, kind): a conditional UPDATE claims each event's reminder and a unique row
+    # per person backs it, so two beat processes or a restart never remind twice
+    # (communities/events/services.reminders_send_due). `expires` drops ticks queued while no
+    # worker ran: the next tick sends whatever is still due.
+    "events-send-reminders": {
+        "task": "events.send_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "rituals-post-due": {
         "task": "communities.post_due_rituals",
         "schedule": 60.0,

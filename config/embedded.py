@@ -4,6 +4,12 @@ Migrates, seeds the demo (idempotent), starts a Celery worker with embedded beat
 filesystem transport (no Redis needed) and the development web server, and stops both when
 interrupted (Ctrl-C, or SIGTERM from a supervisor or ``timeout``).
 
+The web server runs with ``DEBUG`` off (a generated secret kept in the var folder, plain http
+allowed, static files collected once), so visitors see Hearth's own 404/403 pages rather than
+Django's debug pages; ``HEARTH_RUN_DEBUG=true`` keeps Django's debug pages. Seeding sends no
+email (no backlog of demo notification mails in ``var/mail``). The demo logins are printed
+last, once the server answers.
+
     python -m config.embedded --host 127.0.0.1 --port 8000
 """
 
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -31,6 +38,49 @@ def _stop(process: subprocess.Popen | None, name: str, timeout: float = 15) -> N
         print(f"{name} did not stop within {timeout:.0f}s; killing it.", flush=True)
         process.kill()
         process.wait()
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(var_dir: Path) -> str:
+    """A per-installation secret for the non-debug web server, kept in the var folder."""
+    path = var_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def web_environment(env: dict[str, str], host: str, var_dir: Path) -> dict[str, str]:
+    """The web server's settings: debug pages off unless HEARTH_RUN_DEBUG asks for them."""
+    if _truthy(env.get("HEARTH_RUN_DEBUG")):
+        return {**env, "DJANGO_DEBUG": "true"}
+    hosts = dict.fromkeys([host, "localhost", "127.0.0.1", "[::1]"])
+    return {
+        **env,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or _secret_key(var_dir),
+        "ALLOWED_HOSTS": env.get("ALLOWED_HOSTS") or ",".join(hosts),
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+    }
+
+
+def _wait_until_serving(url: str, web: subprocess.Popen, timeout: float = 60) -> bool:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and web.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +104,29 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # Set-up steps run their tasks in-process (eager), so seeding does not leave a backlog of
     # queued jobs; only the web server below hands tasks to the worker.
-    setup_env = {**env, "CELERY_TASK_ALWAYS_EAGER": "true"}
-    for step in (["migrate", "--noinput"], ["seed_demo"]):
-        result = subprocess.run([py, manage, *step], env=setup_env, cwd=BASE_DIR, check=False)  # noqa: S603
+    # The demo's notification emails go nowhere (locmem), so no mail backlog is written.
+    setup_env = {**env, "CELERY_TASK_ALWAYS_EAGER": "true", "EMAIL_BACKEND": "locmem"}
+    web_env = web_environment(env, args.host, var_dir)
+    logins = ""
+    steps: list[tuple[list[str], dict[str, str]]] = [
+        (["migrate", "--noinput"], setup_env),
+        (["seed_demo"], setup_env),
+    ]
+    if web_env["DJANGO_DEBUG"] == "false":
+        steps.append((["collectstatic", "--noinput", "--verbosity", "0"], web_env))
+    for step, step_env in steps:
+        capture = step == ["seed_demo"]
+        result = subprocess.run(  # noqa: S603
+            [py, manage, *step], env=step_env, cwd=BASE_DIR, check=False, capture_output=capture, text=capture
+        )
+        if capture:
+            # Everything but the logins now; the logins last, once the server answers.
+            out = result.stdout or ""
+            head, sep, tail = out.partition("\nDemo logins")
+            print(head.rstrip("\n"), flush=True)
+            if result.stderr:
+                print(result.stderr, file=sys.stderr, end="", flush=True)
+            logins = (sep + tail).strip("\n")
         if result.returncode != 0:
             print(f"`manage.py {' '.join(step)}` failed; not starting.", file=sys.stderr)
             return result.returncode
@@ -83,13 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     (var_dir / "worker.pid").write_text(str(worker.pid))
     print(f"Embedded Celery worker + beat started (pid {worker.pid}, log: {log_path}).", flush=True)
     web = subprocess.Popen(  # noqa: S603
-        [py, manage, "runserver", f"{args.host}:{args.port}"], env=env, cwd=BASE_DIR, start_new_session=True
+        [py, manage, "runserver", f"{args.host}:{args.port}"],
+        env=web_env,
+        cwd=BASE_DIR,
+        start_new_session=True,
     )
+    _wait_until_serving(f"http://{args.host}:{args.port}/healthz", web)
     print(
-        f"Hearth is starting on http://{args.host}:{args.port}/ "
+        f"Hearth is up on http://{args.host}:{args.port}/ "
         f"(set up in {time.monotonic() - started:.0f}s). Press Ctrl-C to stop.",
         flush=True,
     )
+    if logins:
+        print("\n" + logins, flush=True)
     code = 0
     try:
         while not stopping:

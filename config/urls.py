@@ -2,12 +2,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from communities.home import views as home_views
+from config import live, views
 from members.account import views as account_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("live/bell/", live.bell_live, name="live-bell"),
+    path("live/c/<slug:slug>/t/<int:thread_id>/", live.thread_live, name="live-thread"),
     # allauth's login view, answering its failed-login limit with 429 + Retry-After.
     path("accounts/login/", account_views.hearth_login, name="account_login"),
     path("accounts/", include("allauth.urls")),

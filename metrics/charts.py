@@ -147,8 +147,13 @@ def heat_class(value: float | None) -> str:
     return f"heat-{min(5, int(value * 5))}"
 
 
+# Cohorts smaller than this are shown as "too small": 1 of 1 retained is not "100 %".
+MIN_COHORT_SIZE = 5
+
+
 def cohort_heatmap(cohorts: Sequence[object]) -> SafeString:
-    """Weeks (rows) × day 30/60/90 (columns); darker = more retained; blank = not final yet."""
+    """Weeks (rows) × day 30/60/90 (columns); darker = more retained; blank = not final yet;
+    weeks with fewer than ``MIN_COHORT_SIZE`` new members are greyed out as "too small"."""
     if not cohorts:
         return mark_safe("")
     cell_w, cell_h, label_w, head = 90, 22, 150, 24
@@ -169,18 +174,23 @@ def cohort_heatmap(cohorts: Sequence[object]) -> SafeString:
             f'<text class="chart-axis" x="{label_w - 8}" y="{y + 15}" text-anchor="end">'
             f"{c.week_start.isoformat()} ({c.size})</text>"
         )
+        too_small = c.size < MIN_COHORT_SIZE
         for col, n in enumerate((30, 60, 90)):
             value = getattr(c, f"retention_{n}")
             x = label_w + col * cell_w
-            strong = " heat-label-strong" if heat_class(value) in ("heat-4", "heat-5") else ""
+            cls = "heat-small" if too_small and value is not None else heat_class(value)
+            strong = " heat-label-strong" if cls in ("heat-4", "heat-5") else ""
+            label = "too small" if too_small and value is not None else fmt(f"retention_{n}", value)
+            if too_small and value is not None:
+                strong = " heat-label-small"
             parts.append(
-                f'<rect class="{heat_class(value)}" x="{x + 1}" y="{y + 1}" '
+                f'<rect class="{cls}" x="{x + 1}" y="{y + 1}" '
                 f'width="{cell_w - 2}" height="{cell_h - 2}" rx="3"/>'
             )
             parts.append(
                 f'<text class="heat-label{strong}" '
                 f'x="{x + cell_w / 2}" y="{y + 15}" text-anchor="middle">'
-                f"{escape(fmt(f'retention_{n}', value))}</text>"
+                f"{escape(label)}</text>"
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -31,6 +31,9 @@ LABELS: dict[str, str] = {
     "retention_60_eligible": "New members judged for 60-day retention",
     "retention_90": "Retention at 90 days",
     "retention_90_eligible": "New members judged for 90-day retention",
+    "events_held_30d": "Events held, last 30 days",
+    "event_rsvps_30d": "RSVPs to those events",
+    "event_attendance_rate_30d": "Event attendance rate",
 }
 
 HINTS: dict[str, str] = {
@@ -70,6 +73,13 @@ HINTS: dict[str, str] = {
     "retention_30_eligible": "How many new members the 30-day retention figure is based on.",
     "retention_60_eligible": "How many new members the 60-day retention figure is based on.",
     "retention_90_eligible": "How many new members the 90-day retention figure is based on.",
+    "events_held_30d": "Events that ended in the last 30 local days, the day included, and were not "
+    "cancelled (an event whose discussion thread is removed does not count).",
+    "event_rsvps_30d": '"Going" and "maybe" answers to those events, as they stand when computed '
+    '(bots excluded; "not going" and the waiting list are not counted).',
+    "event_attendance_rate_30d": 'Of the "going" answers to those events, the share whose person '
+    "wrote a live post in the event's discussion thread between its start and one hour after its "
+    "end. Empty when nobody was going.",
 }
 
 COHORT_HINT = (

@@ -30,7 +30,9 @@ RETENTION_KEYS = (
     "retention_90",
     "retention_90_eligible",
 )
-METRIC_KEYS = ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS
+# Events (issue 15): appended after the older keys so existing exports keep their columns in place.
+EVENT_KEYS = ("events_held_30d", "event_rsvps_30d", "event_attendance_rate_30d")
+METRIC_KEYS = ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS + EVENT_KEYS
 RATIO_KEYS = frozenset(
     {
         "stickiness",
@@ -47,6 +49,7 @@ RATIO_KEYS = frozenset(
         "retention_30",
         "retention_60",
         "retention_90",
+        "event_attendance_rate_30d",
     }
 )
 RETENTION_DAYS = (30, 60, 90)
@@ -176,6 +179,10 @@ class DailySnapshot(models.Model):
     retention_60_eligible = models.IntegerField(default=0)
     retention_90 = models.FloatField(null=True)
     retention_90_eligible = models.IntegerField(default=0)
+
+    events_held_30d = models.IntegerField(default=0)
+    event_rsvps_30d = models.IntegerField(default=0)
+    event_attendance_rate_30d = models.FloatField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["community", "day"], name="dailysnapshot_unique")]

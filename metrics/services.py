@@ -16,6 +16,7 @@ from django.utils import timezone
 from communities.models import Community
 from members.models import User
 from metrics import compute
+from metrics import events as metrics_events
 from metrics import sql as metrics_sql
 from metrics.models import (
     ActiveDay,
@@ -128,6 +129,7 @@ def _compute_span(
         engaged = compute.engagement_span(span)
         grown = compute.growth_span(span)
         retained = compute.retention_span(span)
+        evented = metrics_events.events_span(span)
         for day in days:
             w = span.window(day)
             previous = list(
@@ -141,6 +143,7 @@ def _compute_span(
             values.update(compute.thread_values(judged[day]))
             values.update(compute.growth_values(*grown[day], values["regular_members"]))
             values.update(retained[day])
+            values.update(evented[day])
             DailySnapshot.objects.update_or_create(
                 community_id=community.pk,
                 day=day,

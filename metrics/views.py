@@ -26,6 +26,7 @@ HEADLINES = (
     "retention_60",
     "retention_90",
     "referral_rate_30d",
+    "k_factor_30d",
     "replies_per_thread",
     "ttfr_median_hours",
     "no_reply_share",
@@ -42,6 +43,8 @@ CHARTS = (
     ("Threads with no reply", ("no_reply_share",)),
     ("New and referred members, last 30 days", ("new_members_30d", "referred_joins_30d")),
     ("Retention", ("retention_30", "retention_60", "retention_90")),
+    ("Events and RSVPs, last 30 days", ("events_held_30d", "event_rsvps_30d")),
+    ("Event attendance rate", ("event_attendance_rate_30d",)),
 )
 
 
@@ -66,6 +69,8 @@ def _cohort_cell(cohort: object, n: int) -> str:
     value = getattr(cohort, f"retention_{n}")
     if value is None:
         return "—"
+    if cohort.size < charts.MIN_COHORT_SIZE:
+        return f"too small ({getattr(cohort, f'retained_{n}')} of {cohort.size})"
     return f"{charts.fmt(f'retention_{n}', value)} ({getattr(cohort, f'retained_{n}')} of {cohort.size})"
 
 

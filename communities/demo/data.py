@@ -305,6 +305,86 @@ THREADS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+
+# The General space of each community talks about that community's own subject, so the demo
+# reads like five real places rather than one forum copied five times.
+GENERAL_BY_COMMUNITY: dict[str, list[tuple[str, str]]] = {
+    "night-owls": [
+        (
+            "What are you writing tonight?",
+            "Word count goals for the night, go. I'm aiming for **800** on chapter nine.",
+        ),
+        (
+            "Book recommendations thread",
+            "What are you reading? Format:\n\n- **Title** — author\n- one line on why",
+        ),
+        (
+            "Coffee or tea after midnight?",
+            "Serious question: what keeps you going at 2am without wrecking tomorrow?",
+        ),
+        (
+            "How do you outline, if at all?",
+            "Plotter, pantser, or somewhere in between? Share how you start a draft.",
+        ),
+        (
+            "Quiet week — how is everyone?",
+            "Things feel slow here this week. Just checking in. How are you all doing?",
+        ),
+        ("Favourite writing soundtrack", "Rain sounds, film scores, or silence? Drop a link or a name."),
+    ],
+    "balcony-gardeners": [
+        (
+            "Tomatoes in pots: which varieties?",
+            "I have a south-facing balcony and three big pots. Cherry or something bigger?",
+        ),
+        ("Aphids on my chillies again", "Tried soapy water twice. Anything gentler that actually works?"),
+        (
+            "Seed swap in spring?",
+            "I'll have spare basil, marigold and sweet pea seeds. Anyone up for a swap in March?",
+        ),
+        (
+            "Self-watering pots: worth it?",
+            "Going away for two weeks in July. Do the reservoir pots really help?",
+        ),
+        ("Show us your balcony", "Photos or a short description — what's growing up there right now?"),
+        ("Compost in a small flat", "Bokashi bin, worm bin, or give up and use the council bin?"),
+    ],
+    "indie-makers": [
+        ("What are you shipping this week?", "One line each: what goes out the door by Friday?"),
+        ("Pricing your first product", "I'm stuck between $9 and $29. How did you pick your first price?"),
+        (
+            "Tools you can't live without",
+            "Share the small tools that make your days better. Mine:\n\n1. a paper notebook\n2. `rg`",
+        ),
+        ("Landing page teardown, anyone?", "I'd love brutal feedback on my headline and the first screen."),
+        ("Quiet launch, now what?", "Launched on Tuesday: 40 visitors, 1 sign-up. What would you try next?"),
+        ("Monthly revenue check-in", "Share a number if you like, or just how the month *felt*."),
+    ],
+    "trail-runners": [
+        ("Saturday long run — who's in?", "Meeting at the Issaquah trailhead, 7:30. Easy pace, about 18 km."),
+        ("Post-run food spots", "Where do you refuel after a long one? Bonus points for good pastries."),
+        (
+            "First ultra: training plan advice",
+            "Signed up for a 50K in June. How many weeks did your first build take?",
+        ),
+        ("Poles or no poles?", "Thinking about poles for the steeper climbs. Worth the hassle?"),
+        ("Injury check-in", "How are the knees, ankles and everything else? Share what's helping."),
+    ],
+    "founders-fireside": [
+        ("Hiring your first engineer", "Contract first or straight to full-time? What would you do again?"),
+        (
+            "Board meeting prep that actually helps",
+            "What goes in your pre-read? Mine is too long and nobody reads it.",
+        ),
+        ("Burnout, honestly", "How are you really? No metrics in this thread."),
+        (
+            "Saying no to a big customer",
+            "They want a custom feature that would take a quarter. How did you decide?",
+        ),
+        ("Books that changed how you run things", "One book and one idea from it you still use."),
+    ],
+}
+
 REPLIES: list[str] = [
     "Love this. Thanks for sharing!",
     "Same here — it took me ages to figure out. What helped most was writing it down every day.",

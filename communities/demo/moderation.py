@@ -110,12 +110,21 @@ def seed(stdout: TextIO) -> None:
     if thread is not None and not Post.objects.filter(author_id=nora.user_id, community=community).exists():
         post_create(author=nora, thread=thread, body_md="Hi all! First post here — happy to have found you.")
 
-    # A pending join request with screening answers.
+    # A pending join request with screening answers — only where joining is by approval (an open
+    # community has nothing to review: people just join), so in the first approval community.
     applicant = _user("applicant_jules", "Jules")
-    if not Membership.objects.filter(user=applicant, community=community).exists():
-        questions = community.screening_questions or ["What brings you here?"]
+    applying_to = (
+        community
+        if community.join_policy == "approval"
+        else Community.objects.filter(join_policy="approval").order_by("pk").first()
+    )
+    if (
+        applying_to is not None
+        and not Membership.objects.filter(user=applicant, community=applying_to).exists()
+    ):
+        questions = applying_to.screening_questions or ["What brings you here?"]
         JoinRequest.objects.get_or_create(
-            community=community,
+            community=applying_to,
             user=applicant,
             status=JoinRequestStatus.PENDING,
             defaults={

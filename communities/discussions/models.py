@@ -13,6 +13,7 @@ class ThreadKind(models.TextChoices):
     DISCUSSION = "discussion", "Discussion"
     RITUAL = "ritual", "Ritual"
     WELCOME = "welcome", "Welcome / introductions"
+    EVENT = "event", "Event"
 
 
 class Thread(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 
 from communities.discussions.models import (
     Post,
@@ -68,6 +68,19 @@ def thread_list(
     )
     if space is not None:
         qs = qs.filter(space=space)
+    # The last poster (for the row's second avatar), in the same query: the newest live post's
+    # author id and name, computed only for the rows of the page.
+    last = Post.objects.filter(
+        thread=OuterRef("pk"), status=PostStatus.PUBLISHED, removed_at__isnull=True
+    ).order_by("-created_at", "-id")
+    qs = qs.annotate(
+        last_poster_id=Subquery(last.values("author_id")[:1]),
+        last_poster_name=Subquery(
+            last.annotate(who=Coalesce(NullIf("author__display_name", Value("")), "author__handle")).values(
+                "who"
+            )[:1]
+        ),
+    )
     if membership is not None:
         # Threads started by members the viewer muted are left out of the list (the same
         # query; the thread page collapses their posts if reached by a link).

@@ -92,6 +92,13 @@ SECTIONS: list[Section] = [
     Section("join_requests", "members.JoinRequest", "community"),
     Section("rituals", "communities.Ritual", "community", optional=True),
     Section("ritual_occurrences", "communities.RitualOccurrence", "ritual__community", optional=True),
+    # Events (reminder claims are this site's job state: the importing site reminds afresh).
+    Section(
+        "events", "communities.Event", "community", exclude=frozenset({"reminded_24h_at", "reminded_1h_at"})
+    ),
+    Section("rsvps", "communities.Rsvp", "event__community"),
+    Section("ama_questions", "communities.AmaQuestion", "event__community"),
+    Section("ama_votes", "communities.AmaVote", "question__event__community"),
 ]
 MEMBERS_FILE = "members.jsonl"
 USER_FIELDS = ("handle", "display_name", "is_bot", "is_active", "date_joined", "time_zone")
@@ -104,6 +111,8 @@ _TARGETS = {
     "members.Invite": "invites",
     "communities.Ritual": "rituals",
     "communities.RitualOccurrence": "ritual_occurrences",
+    "communities.Event": "events",
+    "communities.AmaQuestion": "ama_questions",
 }
 
 

@@ -12,6 +12,7 @@ Views never check roles inline; they call one of these functions first (see docs
 
 The policy is one package: ``core`` (communities, threads, posts), ``content`` (spaces, history,
 exports, rituals, bans), ``people`` (joining, invites, roles, profiles, notifications) and
+``events`` (events, RSVPs, AMA questions, calendar feeds). Callers
 ``integrations`` (webhook pages and payloads, feeds). Callers
 import the package (``from members import access``) and never a part.
 """
@@ -74,6 +75,21 @@ from members.access.core import (
     visible_posts_q,
     visible_spaces_q,
 )
+from members.access.events import (
+    can_answer_questions,
+    can_create_event,
+    can_manage_event,
+    community_for_event_creator,
+    event_for_manager,
+    event_for_member,
+    event_for_reader,
+    feed_owner,
+    member_of,
+    member_visible_events_q,
+    question_for_member,
+    visible_events_q,
+    visible_spaces_q_for_role,
+)
 from members.access.integrations import (
     community_for_public_feed,
     community_for_webhooks,
@@ -105,10 +121,13 @@ __all__ = [
     "LoginRequired",
     "active_membership",
     "active_memberships_by_community",
+    "can_answer_questions",
+    "can_create_event",
     "can_create_invite",
     "can_edit_post",
     "can_import_community",
     "can_manage_community",
+    "can_manage_event",
     "can_manage_rituals",
     "can_moderate_member",
     "can_moderate_post",
@@ -123,6 +142,7 @@ __all__ = [
     "can_still_read_thread",
     "can_welcome",
     "community_for_dashboard",
+    "community_for_event_creator",
     "community_for_inviter",
     "community_for_invites",
     "community_for_joiner",
@@ -138,8 +158,12 @@ __all__ = [
     "community_landing",
     "delivery_for_owner",
     "directory_communities",
+    "event_for_manager",
+    "event_for_member",
+    "event_for_reader",
     "export_for_owner",
     "feed_for_token",
+    "feed_owner",
     "feed_space",
     "import_for_requester",
     "invite_for_manager",
@@ -147,6 +171,8 @@ __all__ = [
     "is_staff",
     "join_request_for_staff",
     "member_for_staff",
+    "member_of",
+    "member_visible_events_q",
     "membership_for_feed_link",
     "membership_for_owner",
     "notification_still_visible",
@@ -155,6 +181,7 @@ __all__ = [
     "post_for_reader",
     "post_for_staff",
     "post_visible_to",
+    "question_for_member",
     "readable_communities",
     "require_login",
     "ritual_for_manager",
@@ -166,8 +193,10 @@ __all__ = [
     "thread_for_member",
     "thread_for_reader",
     "thread_for_staff",
+    "visible_events_q",
     "visible_posts_q",
     "visible_spaces_q",
+    "visible_spaces_q_for_role",
     "webhook_for_owner",
     "webhook_may_show_post",
     "webhook_may_show_space",

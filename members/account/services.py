@@ -35,6 +35,7 @@ from communities.discussions.models import (
     ThreadReadState,
     ThreadSubscription,
 )
+from communities.events.models import AmaVote, Rsvp
 from members import access
 from members.models import (
     AccountClaim,
@@ -94,7 +95,8 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
     """Write a zip of everything of ``user``'s into ``fileobj``: profile and settings,
     memberships with their history, posts (Markdown source, edits), reactions (and those taken
     back, which are kept for the metrics), flags they made,
-    invites they created, join requests, notifications and thread follows."""
+    invites they created, join requests, event RSVPs and AMA votes, notifications and thread
+    follows."""
 
     counts: dict[str, int] = {}
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -267,6 +269,42 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                 }
                 for j in JoinRequest.objects.filter(user=user)
                 .select_related("community")
+                .iterator(chunk_size=CHUNK)
+            ),
+        )
+        counts["rsvps"] = _jsonl(
+            zf,
+            "rsvps.jsonl",
+            (
+                {
+                    "community_slug": r.event.community.slug,
+                    "event_id": r.event_id,
+                    "event_title": r.event.thread.title,
+                    "starts_at": r.event.starts_at,
+                    "status": r.status,
+                    "waitlisted_at": r.waitlisted_at,
+                    "created_at": r.created_at,
+                    "updated_at": r.updated_at,
+                }
+                for r in Rsvp.objects.filter(user=user)
+                .select_related("event__community", "event__thread")
+                .order_by("pk")
+                .iterator(chunk_size=CHUNK)
+            ),
+        )
+        counts["ama_votes"] = _jsonl(
+            zf,
+            "ama_votes.jsonl",
+            (
+                {
+                    "community_slug": v.question.event.community.slug,
+                    "event_id": v.question.event_id,
+                    "question_post_id": v.question.post_id,
+                    "created_at": v.created_at,
+                }
+                for v in AmaVote.objects.filter(user=user)
+                .select_related("question__event__community")
+                .order_by("pk")
                 .iterator(chunk_size=CHUNK)
             ),
         )

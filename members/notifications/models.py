@@ -22,6 +22,7 @@ class Notification(models.Model):
         MODERATION = "moderation", "Moderation notice"
         RITUAL = "ritual", "Ritual"
         EXPORT_READY = "export_ready", "Export ready"
+        EVENT = "event", "Events: reminders and changes"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -69,6 +70,7 @@ DEFAULT_EMAIL_DELIVERY: dict[str, str] = {
     Notification.Kind.MODERATION: EmailDelivery.IMMEDIATELY,
     Notification.Kind.RITUAL: EmailDelivery.DIGEST,
     Notification.Kind.EXPORT_READY: EmailDelivery.IMMEDIATELY,
+    Notification.Kind.EVENT: EmailDelivery.IMMEDIATELY,
 }
 
 

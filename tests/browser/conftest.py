@@ -27,7 +27,7 @@ CHROMIUM = "/usr/bin/chromium"
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def _required() -> bool:
@@ -110,8 +110,37 @@ class Journey:
         self.page.screenshot(path=str(folder / f"{stem}-desktop.png"), full_page=True)
         self.page.set_viewport_size(PHONE)
         self.page.screenshot(path=str(folder / f"{stem}-phone.png"), full_page=True)
+        self.assert_no_horizontal_overflow()
         self.page.set_viewport_size(DESKTOP)
         self.check_a11y(stem)
+
+    def assert_no_horizontal_overflow(self) -> None:
+        """At phone width nothing makes the page wider than the screen."""
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        viewport = self.page.viewport_size["width"]
+        assert width <= viewport, f"{self.page.url} is {width}px wide at {viewport}px"
+
+    def thread_rows_above_fold(self) -> int:
+        """On a 390×844 phone, how many thread rows are fully visible before any scrolling."""
+        self.page.set_viewport_size(PHONE)
+        self.page.evaluate("window.scrollTo(0, 0)")
+        count = self.page.evaluate(
+            """() => Array.from(document.querySelectorAll('.thread-row')).filter(r => {
+                 const b = r.getBoundingClientRect();
+                 return b.height > 0 && b.top >= 0 && b.bottom <= window.innerHeight;
+               }).length"""
+        )
+        self.page.set_viewport_size(DESKTOP)
+        return count
+
+    def community_nav_items(self) -> int:
+        """Top-level entries of the community navigation (tabs plus the More/Manage menus)."""
+        selector = ".community-nav .tabs > li, .community-nav .nav-menus > details"
+        return self.page.evaluate("(s) => document.querySelectorAll(s).length", selector)
+
+    def open_menu(self, label: str) -> None:
+        """Open a <details> menu by its summary text (e.g. "Manage", "More")."""
+        self.page.locator("details.menu > summary", has_text=label).first.click()
 
     def check_a11y(self, stem: str) -> None:
         # Runtime evaluation is not subject to the page's CSP, so the strict policy stays on.

@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from communities.discussions.models import Post, Reaction
-from communities.discussions.services import post_create
 from members.models import Membership, Role, User
 from members.notifications.models import Notification
 from members.services import invite_create
+from tests.conftest import PASSWORD as SHARED_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,6 +25,8 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     )
     owner = Membership.objects.get(community=community, role=Role.OWNER)
     ines = make_member(community, user=make_user("ines", display_name="Ines"))
+    make_thread(ines, title="Seed swap in spring?", body="Anyone up for swapping seeds in March?")
+    make_thread(ines, title="Slugs: what actually works", body="Beer traps, copper tape, or patience?")
     other = make_thread(ines, title="Tomatoes in pots", body="Which varieties do well in pots?")
     invite = invite_create(membership=owner, max_uses=5, note="for Rosa")
 
@@ -60,6 +62,8 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     page.wait_for_url(re.compile(r"/c/garden/"))
     rosa = User.objects.get(handle="rosa")
     assert Membership.objects.get(user=rosa, community=community).role == Role.MEMBER
+    assert j.community_nav_items() <= 5
+    assert j.thread_rows_above_fold() >= 3
     j.snapshot("community home as new member")
 
     # 4. The welcome notification leads to the Start here page.
@@ -68,7 +72,7 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     page.wait_for_url(re.compile(r"/notifications/"))
     assert "Welcome to Garden Friends" in page.content()
     j.snapshot("notifications welcome")
-    page.get_by_role("button", name=re.compile(r"Welcome to Garden Friends")).click()
+    page.get_by_role("button", name=re.compile(r"^(Unread: )?Welcome to Garden Friends")).click()
     page.wait_for_url(re.compile(r"/c/garden/welcome/"))
     j.snapshot("start here")
 
@@ -82,6 +86,18 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
 
     # 6. Reply in another thread with Markdown: a quote, bold, a link and a mention.
     page.goto(other.get_absolute_url())
+    # Selecting text in a post offers "Quote selection", which quotes it into the reply box.
+    opening_body = page.locator("article.thread .post-body").first
+    opening_body.evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el.querySelector('p'));"
+        " const s = window.getSelection(); s.removeAllRanges(); s.addRange(r); }"
+    )
+    quote = page.locator(".quote-button").first
+    expect(quote).to_be_visible()
+    quote.click()
+    expect(page.locator("textarea[name=body]")).to_have_value(
+        re.compile(r"^@ines wrote:\n> Which varieties do well in pots\?", re.M)
+    )
     body = (
         "> Which varieties do well in pots?\n\n"
         f"**Cherry tomatoes** do, see [this guide](https://example.org/pots). Thanks @{ines.user.handle}!"
@@ -98,15 +114,41 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     assert Notification.objects.filter(recipient=ines.user, actor=rosa).exists()
     j.snapshot("markdown reply")
 
-    # 7. React to Ines's opening post.
+    # 7. React to Ines's opening post: the picker opens on demand.
     opening = other.posts.order_by("id").first()
-    page.locator(f"#reactions-{opening.pk} button").first.click()
+    reactions = page.locator(f"#reactions-{opening.pk}")
+    expect(reactions.locator("button.reaction:visible")).to_have_count(0)  # no empty buttons
+    reactions.locator("summary").click()
+    reactions.locator(".picker-panel button").first.click()
     expect(page.locator(f"#reactions-{opening.pk} button[aria-pressed=true]")).to_have_count(1)
     assert Reaction.objects.filter(post=opening, user=rosa).count() == 1
     j.snapshot("reacted")
 
-    # 8. Ines answers with a mention; Rosa sees it in the bell and on the notifications page.
-    post_create(author=ines, thread=other, body_md="Welcome @rosa, and thank you!")
+    # 8. Ines answers from her own session; Rosa's open page shows it without a reload.
+    page.evaluate("window.__noReload = true")
+    ines_j = journey("member-ines")
+    ip = ines_j.page
+    ip.set_default_timeout(10_000)
+    ip.goto("/accounts/login/")
+    ip.locator("input[name=login]").fill("ines")
+    ip.locator("input[name=password]").fill(SHARED_PASSWORD)
+    ip.locator("main form button[type=submit]").last.click()
+    expect(ip.locator(".account-menu summary")).to_be_visible()
+    ip.goto(other.get_absolute_url())
+    ip.locator("textarea[name=body]").fill("Welcome @rosa, and thank you!")
+    ip.locator("form.composer").get_by_role("button", name="Post reply").click()
+    expect(ip.get_by_text("Welcome @rosa, and thank you!")).to_be_visible()
+    bar = page.locator("#live-bar button")
+    expect(bar).to_have_text(re.compile(r"^1 new reply"), timeout=25_000)
+    j.snapshot("live new reply bar")
+    bar.click()
+    expect(
+        page.locator("article.thread .post-body", has_text="Welcome @rosa, and thank you!")
+    ).to_be_visible()
+    assert page.evaluate("window.__noReload") is True  # the same document: no reload happened
+    j.snapshot("live reply shown")
+
+    # The bell and the notifications page show Ines's mention.
     page.reload()
     bell = page.get_by_role("link", name=re.compile(r"^Notifications: \d+ unread"))
     expect(bell).to_be_visible()
@@ -115,3 +157,4 @@ def test_member_journey(journey, mailoutbox, make_community, make_member, make_t
     expect(page.get_by_text(re.compile(r"Ines")).first).to_be_visible()
     j.snapshot("notification from ines")
     j.assert_clean()
+    ines_j.assert_clean()

@@ -4,6 +4,8 @@ both in the audit log; the muted author's composer says they are muted."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -21,7 +23,7 @@ def log_in(page, handle: str) -> None:
     page.locator("input[name=login]").fill(handle)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("main form button[type=submit]").last.click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.locator(".account-menu summary")).to_be_visible()
 
 
 def test_moderator_journey(journey, make_community, make_member, make_user, make_thread, make_post):
@@ -33,6 +35,9 @@ def test_moderator_journey(journey, make_community, make_member, make_user, make
     )
     make_member(community, role=Role.MODERATOR, user=make_user("mira"))
     troll = make_member(community, user=make_user("trent"))
+    regular = make_member(community)
+    for title in ("Night bus stories", "Best coffee after midnight", "What are you reading at 3am?"):
+        make_thread(regular, title=title)
     thread = make_thread(make_member(community), title="Favourite late-night snacks")
     bad = make_post(troll, thread, "Buy cheap watches at spam.example, best prices!!!")
     reasons = ["spam", "spam", "other"]
@@ -53,8 +58,16 @@ def test_moderator_journey(journey, make_community, make_member, make_user, make
 
     # The queue shows the flagged post with its reasons and the join request with its answers.
     page.goto("/c/owls/")
+    assert j.community_nav_items() <= 7
+    assert j.thread_rows_above_fold() >= 3
     j.snapshot("community home as moderator")
-    page.goto("/c/owls/mod/")
+    # The Manage badge and its queue entry agree with the queue: one join request, one flagged post.
+    j.open_menu("Manage")
+    menu = page.locator("details.menu[open]")
+    expect(menu.get_by_role("link", name=re.compile(r"^Review queue 2$"))).to_be_visible()
+    expect(page.locator("summary.manage-button .badge")).to_have_text("2")
+    menu.get_by_role("link", name=re.compile(r"^Review queue")).click()
+    page.wait_for_url(re.compile(r"/c/owls/mod/"))
     queue = page.locator("main")
     flag_item = page.locator("li.queue-flag")
     expect(flag_item.get_by_text("Buy cheap watches")).to_be_visible()
@@ -109,6 +122,7 @@ def test_moderator_journey(journey, make_community, make_member, make_user, make
     t.page.set_default_timeout(10_000)
     log_in(t.page, "trent")
     t.page.goto(thread.get_absolute_url())
+    expect(t.page.locator("h1#thread-title")).to_have_text("Favourite late-night snacks")
     notice = t.page.get_by_role("status").filter(has_text="You are muted until")
     expect(notice).to_be_visible()
     t.snapshot("muted author thread")

@@ -59,7 +59,10 @@ def test_owner_journey(journey, make_user, make_member, make_thread, make_post):
     page.locator("input[name=password]").fill(PASSWORD)
     j.snapshot("log in")
     page.locator("main form button[type=submit]").last.click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    # Logging in lands on the personal home.
+    expect(page.get_by_role("heading", name=re.compile(r"^Welcome back"))).to_be_visible()
+    expect(page.locator(".account-menu summary")).to_be_visible()
+    j.snapshot("home after log in")
 
     # Start a community with two screening questions.
     page.goto("/communities/new/")
@@ -89,18 +92,42 @@ def test_owner_journey(journey, make_user, make_member, make_thread, make_post):
     page.get_by_role("link", name="Use this prompt").first.click()
     page.wait_for_url(re.compile(r"/rituals/new/\?prompt="))
     j.snapshot("ritual form from prompt")
+    # Only the chosen frequency's fields show, and the preview follows the edited schedule.
+    assert page.locator("input[name=day_of_month]").is_hidden()
+    first_date = page.locator("#ritual-preview li").first.inner_text()
+    page.locator("select[name=frequency]").select_option("monthly_day")
+    expect(page.locator("input[name=day_of_month]")).to_be_visible()
+    expect(page.locator("select[name=weekday]")).to_be_hidden()
+    expect(page.locator("#ritual-preview li").first).not_to_have_text(first_date)
+    page.locator("input[name=day_of_month]").fill("15")
+    page.locator("input[name=day_of_month]").dispatch_event("change")
+    expect(page.locator("#ritual-preview li").first).to_contain_text(" 15 ")
+    j.snapshot("ritual form monthly on the 15th")
     page.get_by_role("button", name="Create ritual").click()
     page.wait_for_url(re.compile(r"/rituals/\d+/$"))
     ritual = Ritual.objects.get(community=community)
     assert ritual.title_template
-    title = re.compile(re.escape(ritual.title_template[:20]))
-    expect(page.get_by_role("heading", name=title).first).to_be_visible()
+    # The heading shows the title as the next thread will read: placeholders filled in.
+    prefix = ritual.title_template.split("{")[0].strip()
+    heading = page.locator("main h2").first
+    expect(heading).to_contain_text(prefix)
+    assert "{" not in heading.inner_text()
     j.snapshot("ritual created")
 
     # The dashboard, with a few weeks of precomputed snapshots.
     backdate_activity(community, make_member, make_thread, make_post)
     page.goto("/c/sourdough/")
-    page.get_by_role("link", name="Dashboard").click()
+    # Few top-level entries for the owner; moderation and owner pages live under "Manage".
+    assert j.community_nav_items() <= 7
+    assert j.thread_rows_above_fold() >= 3
+    j.snapshot("community home as owner")
+    page.locator(".thread-row a.thread-title").first.click()
+    page.wait_for_url(re.compile(r"/c/sourdough/t/\d+"))
+    expect(page.locator("h1#thread-title")).to_be_visible()
+    j.snapshot("thread as owner")
+    page.goto("/c/sourdough/")
+    j.open_menu("Manage")
+    page.locator("details.menu[open]").get_by_role("link", name="Dashboard").click()
     page.wait_for_url(re.compile(r"/c/sourdough/dashboard/"))
     expect(page.get_by_role("heading", name="Health dashboard")).to_be_visible()
     assert page.locator("main svg").count() > 0

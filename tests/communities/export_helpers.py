@@ -177,6 +177,45 @@ def seed_rich_community(slug: str = "rich", *, extra_posts: int = 0) -> Communit
     RitualOccurrence.objects.create(
         ritual=ritual, occurrence=t0 + timedelta(days=14), thread=wins, created_at=t0 + timedelta(days=14)
     )
+    # An AMA made from the ritual, with its thread, answers, a question (a reply) and a vote.
+    from communities.events.models import AmaQuestion, AmaVote, Event, Rsvp
+
+    ama_thread = thread_create(
+        author=bob,
+        space=general,
+        title="AMA with Bob",
+        body_md="Ask *me*",
+        kind="event",
+        at=t0 + timedelta(days=14),
+    )
+    ama = Event.objects.create(
+        community=community,
+        thread=ama_thread,
+        kind="ama",
+        starts_at=t0 + timedelta(days=20),
+        ends_at=t0 + timedelta(days=20, hours=1),
+        time_zone="Europe/Berlin",
+        online_url="https://meet.example.org/ama",
+        capacity=2,
+        host=bob.user,
+        created_by=bob.user,
+        ritual=ritual,
+        created_at=t0 + timedelta(days=14),
+        updated_at=t0 + timedelta(days=14),
+    )
+    Rsvp.objects.create(event=ama, user=alice_user, status="going", created_at=t0 + timedelta(days=15))
+    Rsvp.objects.create(
+        event=ama,
+        user=owner,
+        status="waitlisted",
+        waitlisted_at=t0 + timedelta(days=15),
+        created_at=t0 + timedelta(days=15),
+    )
+    asked = post_create(author=bob, thread=ama_thread, body_md="First question?", at=t0 + timedelta(days=15))
+    question = AmaQuestion.objects.create(
+        event=ama, post=asked, author=bob.user, created_at=t0 + timedelta(days=15)
+    )
+    AmaVote.objects.create(question=question, user=alice_user, created_at=t0 + timedelta(days=15, hours=1))
     JoinRequest.objects.create(
         community=community,
         user=_user(f"{slug}_dave"),

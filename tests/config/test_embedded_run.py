@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -68,6 +70,29 @@ def test_embedded_run_serves_demo_runs_tasks_and_stops_cleanly(tmp_path):
     try:
         home = wait_until(lambda: get(f"http://127.0.0.1:{port}/"), 180, "serving the home page", log)
         assert "Night Owls Writing Circle" in home and "Founders" not in home
+        # Hearth's own 404 page (not Django's debug page), with a way back.
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/c/night-owls/t/999999/", timeout=5)
+        except urllib.error.HTTPError as exc:
+            page = exc.read().decode()
+            assert exc.code == 404 and "Page not found" in page and "Back to the community" in page
+            assert "Django tried these URL patterns" not in page and "technical" not in page.lower()
+        else:
+            pytest.fail("a missing thread did not answer 404")
+
+        # The demo logins are the last lines of the start-up output, with who owns what.
+        def logins_printed() -> str | None:
+            text = log.read_text(errors="replace")
+            return text if "Open http" in text else None
+
+        start_up = wait_until(logins_printed, 30, "the demo logins", log)
+        tail = start_up[start_up.index("Hearth is up") :]
+        assert "Demo logins" in tail
+        assert re.search(r"owner: .* owns .*Night Owls Writing Circle", tail)
+        assert re.search(r"moderator: .* moderates .*Night Owls Writing Circle", tail)
+        # Seeding wrote no email backlog.
+        mail = tmp_path / "mail"
+        assert not mail.exists() or not any(mail.iterdir())
         worker_pid = int((tmp_path / "worker.pid").read_text())
         worker_log = tmp_path / "worker.log"
         wait_until(lambda: worker_log.exists() and " ready." in worker_log.read_text(), 60, "ready", log)

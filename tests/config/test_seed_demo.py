@@ -163,6 +163,7 @@ def test_default_extension_list_is_the_agreed_contract():
         "communities.demo.profiles",
         "communities.demo.discussions",
         "communities.demo.rituals",
+        "communities.demo.events",
         "communities.demo.moderation",
         "metrics.demo",
     ]

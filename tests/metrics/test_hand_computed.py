@@ -61,6 +61,7 @@ from communities.models import Space
 from communities.services import community_create
 from members.models import Invite, InviteRedemption, Membership, Role, User
 from members.services import membership_join, membership_leave, membership_set_role
+from metrics import events as metrics_events
 from metrics import services
 from metrics import sql as metrics_sql
 from metrics.models import METRIC_KEYS, DailySnapshot, RetentionCohort, RitualSnapshot, Visit
@@ -254,6 +255,10 @@ EXPECTED_D0 = {
     "retention_60_eligible": 0,
     "retention_90": None,
     "retention_90_eligible": 0,
+    # No events in this community (the event keys are checked in test_event_metrics.py).
+    "events_held_30d": 0,
+    "event_rsvps_30d": 0,
+    "event_attendance_rate_30d": None,
 }
 
 # 11-02 — the DST day (ends 11-03 05:00 UTC; E's join and B's reply at 04:30/04:40 UTC belong to it).
@@ -302,6 +307,10 @@ EXPECTED_D1 = {
     "retention_60_eligible": 0,
     "retention_90": None,
     "retention_90_eligible": 0,
+    # No events in this community (the event keys are checked in test_event_metrics.py).
+    "events_held_30d": 0,
+    "event_rsvps_30d": 0,
+    "event_attendance_rate_30d": None,
 }
 
 # 12-10
@@ -343,6 +352,10 @@ EXPECTED_D2 = {
     # C 12-01..12-07 no, M 12-02..12-08 no (active 12-10), D 12-04..12-10 (12-10) yes.
     "retention_90": 3 / 5,
     "retention_90_eligible": 5,
+    # No events in this community (the event keys are checked in test_event_metrics.py).
+    "events_held_30d": 0,
+    "event_rsvps_30d": 0,
+    "event_attendance_rate_30d": None,
 }
 
 
@@ -484,6 +497,7 @@ def _reference_day_by_day(c) -> tuple[dict, set]:
         v.update(metrics_reference.threads(w))
         v.update(metrics_reference.growth(w, v["regular_members"]))
         v.update(metrics_reference.retention(w))
+        v.update(metrics_events.events_span(metrics_sql.Span(c.pk, day, day, c.tz, bots))[day])
         stickiness.append(v["stickiness"])
         out[day] = {k: v[k] for k in METRIC_KEYS}
         day = date.fromordinal(day.toordinal() + 1)

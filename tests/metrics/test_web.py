@@ -189,7 +189,9 @@ def test_dashboard_budget_and_content(client, busy, days, django_assert_max_num_
     assert "Ritual 3" in html
     assert "—" in html  # nulls shown as a dash
     assert "style=" not in html  # CSP: no inline style attributes
-    assert "How is this computed?" in html
+    # One "how we compute these" link per section (issue 14), not one per card and chart.
+    assert html.count("How we compute these") == 4 and "How is this computed?" not in html
+    assert "K-factor" in html
     assert _url("metrics-definitions", community) in html
     assert _url("metrics-export-csv", community) in html
     assert "Computed" in html

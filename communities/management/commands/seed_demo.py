@@ -64,6 +64,7 @@ from members.models import (
     JoinRequest,
     JoinRequestStatus,
     Membership,
+    MembershipStatus,
     Role,
     User,
 )
@@ -74,6 +75,7 @@ EXTENSION_MODULES = [
     "communities.demo.profiles",
     "communities.demo.discussions",
     "communities.demo.rituals",
+    "communities.demo.events",
     "communities.demo.moderation",
     "metrics.demo",
 ]
@@ -131,6 +133,21 @@ class Command(BaseCommand):
         run_extensions(self.stdout)
         self.print_logins()
 
+    @staticmethod
+    def _roles_of(handle: str) -> str:
+        """— owns X, Y; moderates Z; member of W (active memberships, by name)."""
+        rows = Membership.objects.filter(user__handle=handle, status=MembershipStatus.ACTIVE).values_list(
+            "role", "community__name"
+        )
+        by_role: dict[str, list[str]] = {}
+        for role, name in rows.order_by("community__name"):
+            by_role.setdefault(role, []).append(name)
+        parts = []
+        for role, verb in ((Role.OWNER, "owns"), (Role.MODERATOR, "moderates"), (Role.MEMBER, "member of")):
+            if by_role.get(role):
+                parts.append(f"{verb} {', '.join(by_role[role])}")
+        return f" — {'; '.join(parts)}" if parts else ""
+
     def print_logins(self) -> None:
         site = settings.SITE_URL
         invite = (
@@ -148,7 +165,7 @@ class Command(BaseCommand):
             ("member", data.MEMBER_HANDLE),
         ):
             email = f"{handle}@{data.DEMO_EMAIL_DOMAIN}"
-            lines.append(f"  {label + ':':<11}{email:<26} (or handle @{handle})")
+            lines.append(f"  {label + ':':<11}{email:<26} (or handle @{handle}){self._roles_of(handle)}")
         if invite is not None and invite.is_usable():
             lines.append(f"  an invite link to try: {site}{invite.get_absolute_url()}")
         lines.append(f"Open {site}/ and log in with an email or a handle.")
@@ -280,6 +297,8 @@ class DemoBuilder:
         thread_no = 0
         for space in spaces:
             texts = data.THREADS.get(space, data.THREADS["general"])
+            if space == "general":
+                texts = data.GENERAL_BY_COMMUNITY.get(spec["slug"], texts)
             if space == "general":
                 texts = rng.sample(texts, k=min(len(texts), 4 + rng.randint(0, 2)))
             for title, body in texts:

@@ -1,0 +1,147 @@
+"""Live updates without a reload: cheap conditional polling for an open thread and the bell.
+
+The thread page carries a *version token* (``data-live-version``) and the id of its last post.
+``static/js/hearth.js`` asks ``/live/c/<slug>/t/<id>/`` every few seconds with
+``If-None-Match: "<token>"``:
+
+* nothing changed: the token is still the one in the cache → ``304 Not Modified`` and this view
+  runs **no query** (the request as a whole costs the session and user lookups of the
+  middleware, 2 queries at most with database sessions);
+* something changed (a post was saved in the thread, so ``post_saved`` replaced the token) or the
+  token fell out of the cache: the full access check (``members.access.thread_for_reader``, a
+  missing and a forbidden thread are the same 404) and one COUNT of the posts after the reader's
+  last one that the reader may see → ``200 {"version": ..., "new": N}``.
+
+Tokens are random (never derived from data a non-reader could guess), so a 304 tells nothing to
+someone who never read the thread. The bell works the same way on the viewer's unread count,
+cached for ``BELL_SECONDS``. Paths sit under ``/live/`` so visit metrics never count a poll.
+Without JavaScript nothing polls; a plain reload shows the same state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+if TYPE_CHECKING:
+    from members.models import User
+
+THREAD_KEY = "live:thread:{}"
+THREAD_SECONDS = 24 * 3600
+BELL_KEY = "live:bell:{}"
+BELL_SECONDS = 20
+POLL_MS = 10_000
+
+
+def _safe_get(key: str) -> object:
+    try:
+        return cache.get(key)
+    except Exception:  # a broken cache is a miss: fall back to the full path
+        return None
+
+
+def _safe_set(key: str, value: object, seconds: int) -> None:
+    # A cache outage costs queries, never the page.
+    with contextlib.suppress(Exception):
+        cache.set(key, value, seconds)
+
+
+def thread_version(thread_id: int) -> str:
+    """The thread's current token (made and cached on first use; no query)."""
+    key = THREAD_KEY.format(thread_id)
+    token = _safe_get(key)
+    if not token:
+        token = secrets.token_urlsafe(9)
+        _safe_set(key, token, THREAD_SECONDS)
+    return str(token)
+
+
+def thread_changed(thread_id: int) -> None:
+    """Give the thread a new token: open pages see the change on their next poll."""
+    _safe_set(THREAD_KEY.format(thread_id), secrets.token_urlsafe(9), THREAD_SECONDS)
+
+
+def post_saved(sender: type, instance: object, **kwargs: object) -> None:
+    thread_id = getattr(instance, "thread_id", None)
+    if thread_id:
+        thread_changed(thread_id)
+
+
+def connect() -> None:
+    """Bump a thread's token whenever one of its posts is saved or deleted (idempotent)."""
+    from communities.discussions.models import Post
+
+    post_save.connect(post_saved, sender=Post, dispatch_uid="live-post-saved")
+    post_delete.connect(post_saved, sender=Post, dispatch_uid="live-post-deleted")
+
+
+def _if_none_match(request: HttpRequest) -> str:
+    return request.headers.get("If-None-Match", "").strip().removeprefix("W/").strip('"')
+
+
+def _not_modified(etag: str) -> HttpResponse:
+    response = HttpResponse(status=304)
+    response["ETag"] = f'"{etag}"'
+    response["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@never_cache
+@require_GET
+def thread_live(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
+    token = _safe_get(THREAD_KEY.format(thread_id))
+    if token and _if_none_match(request) == token:
+        return _not_modified(str(token))
+    from communities.discussions import selectors
+    from members import access
+
+    thread, acc = access.thread_for_reader(request.user, slug, thread_id)
+    after = request.GET.get("after", "")
+    after_id = int(after) if after.isdigit() else 0
+    new = (
+        selectors.thread_posts(thread=thread, membership=acc.membership)
+        .filter(pk__gt=after_id, removed_at__isnull=True)
+        .count()
+    )
+    version = thread_version(thread.pk)
+    response = JsonResponse({"version": version, "new": new})
+    response["ETag"] = f'"{version}"'
+    response["Cache-Control"] = "no-cache, private"
+    return response
+
+
+def unread_count(user: User) -> int:
+    from members.notifications.models import Notification
+    from members.notifications.selectors import visible_notifications_q
+
+    return (
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .filter(visible_notifications_q(user))
+        .count()
+    )
+
+
+@never_cache
+@require_GET
+def bell_live(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return JsonResponse({"unread": 0}, status=401)
+    key = BELL_KEY.format(request.user.pk)
+    count = _safe_get(key)
+    if count is None:
+        count = unread_count(request.user)
+        _safe_set(key, count, BELL_SECONDS)
+    etag = str(count)
+    if _if_none_match(request) == etag:
+        return _not_modified(etag)
+    response = JsonResponse({"unread": count})
+    response["ETag"] = f'"{etag}"'
+    response["Cache-Control"] = "no-cache, private"
+    return response
