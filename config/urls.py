@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("members.urls")),
+    path("", include("members.messages.urls")),  # private messages
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),
     path("", include("communities.urls")),
