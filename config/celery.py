@@ -84,6 +84,7 @@ app.conf.imports = (
     "communities.portability.tasks",
     "communities.rituals.tasks",
     "members.notifications.tasks",
+    "members.tokens.tasks",
     "config.tasks",
 )
 
@@ -130,6 +131,11 @@ app.conf.beat_schedule = {
     "members-dispatch-digests": {
         "task": "members.tasks.dispatch_digests",
         "schedule": crontab(minute="*/15"),
+    },
+    # Every hour at :41: forget API Idempotency-Key answers older than a day (members.tokens).
+    "api-prune-idempotent-requests": {
+        "task": "members.tokens.prune_idempotent_requests",
+        "schedule": crontab(minute=41),
     },
     # Every minute: webhook tries whose countdown task was lost (broker or worker restart) are
     # queued again; each try is claimed atomically, so a duplicate does nothing.

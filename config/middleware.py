@@ -75,7 +75,16 @@ def _edge_page(status: int, message: str) -> HttpResponse:
         html = render_to_string(template, {"exception": message, "site_name": settings.SITE_NAME})
     except Exception:  # a broken template must not turn a 400 into a 500
         html = f"<!doctype html><title>Bad request</title><p>{message}</p>"
-    return HttpResponse(html, status=status)
+    response = HttpResponse(html, status=status)
+    response.edge_message = message  # type: ignore[attr-defined]
+    return response
+
+
+def _edge_json(status: int, message: str) -> HttpResponse:
+    """The same refusal for the REST API, in its one error shape (``{"detail": …}``, docs/api.md)."""
+    import json
+
+    return HttpResponse(json.dumps({"detail": message}), status=status, content_type="application/json")
 
 
 def _bad_text(values: Iterable[str], pattern: re.Pattern[str]) -> bool:
@@ -134,6 +143,8 @@ class InputGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         refused = self.check(request)
         if refused is not None:
+            if request.path.startswith("/api/"):
+                return _edge_json(refused.status_code, getattr(refused, "edge_message", ""))
             return refused
         return self.get_response(request)
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_htmx",
     "csp",
+    "ninja",  # the API docs page's template and its locally served Swagger UI assets
     "members",
     "communities",
     "moderation",

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from communities.home import views as home_views
 from config import live, views
+from config.api import api
 from members.account import views as account_views
 
 urlpatterns = [
@@ -15,8 +16,10 @@ urlpatterns = [
     path("accounts/login/", account_views.hearth_login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("members.urls")),
     path("", include("members.messages.urls")),  # private messages
+    path("", include("members.tokens.urls")),
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),
     path("", include("communities.urls")),

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from members.models import Invite, JoinRequest, Membership, MembershipEvent, User
 from members.notifications.models import DigestRun, NotificationEmail
 from members.profiles.models import MutedMember, Profile
+from members.tokens.models import ApiToken
+from members.tokens.services import tokens_revoke_all
 
 
 @admin.register(User)
@@ -22,7 +25,7 @@ class UserAdmin(BaseUserAdmin):
     ]
     search_fields = ["handle", "email", "display_name"]
     list_filter = ["is_staff", "is_bot", "is_active", "email_undeliverable"]
-    actions = ["mark_email_undeliverable", "mark_email_deliverable"]
+    actions = ["mark_email_undeliverable", "mark_email_deliverable", "revoke_api_tokens"]
     fieldsets = [
         (None, {"fields": ["handle", "email", "email_undeliverable", "password"]}),
         ("Profile", {"fields": ["display_name", "time_zone"]}),
@@ -45,6 +48,40 @@ class UserAdmin(BaseUserAdmin):
     def mark_email_deliverable(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = queryset.update(email_undeliverable=False)
         self.message_user(request, f"{count} address(es) marked deliverable.")
+
+    @admin.action(description="Revoke all their API tokens")
+    def revoke_api_tokens(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = tokens_revoke_all(user_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} API token(s) revoked.")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are listed and revoked here; the secret itself is never stored, so never shown."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "community",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__handle", "name", "prefix"]
+    raw_id_fields = ["user", "community"]
+    readonly_fields = ["prefix", "digest", "scopes", "created_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made on the person's settings page, where the secret is shown once
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} API token(s) revoked.")
 
 
 admin.site.register(Membership)

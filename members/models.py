@@ -322,9 +322,10 @@ class DeferredTask(models.Model):
 
 
 # The rooms' models (members.notifications, members.profiles, members.submissions,
-# members.messages) are registered with this app by importing them here; they keep the app label
-# "members".
+# members.messages, members.tokens) are registered with this app by importing them here; they keep
+# the app label "members".
 from members.messages import models as _message_models  # noqa: E402, F401
 from members.notifications import models as _notification_models  # noqa: E402, F401
 from members.profiles import models as _profile_models  # noqa: E402, F401
 from members.submissions import models as _submission_models  # noqa: E402, F401
+from members.tokens import models as _token_models  # noqa: E402, F401

@@ -407,6 +407,20 @@ def reaction_toggle(*, user_id: int, post: Post, kind: str) -> bool:
         return True
 
 
+def reaction_set(*, user_id: int, post: Post, kind: str, on: bool) -> None:
+    """Put the reaction on (``on``) or take it off; the same call twice changes nothing (the
+    API's PUT/DELETE). The same checks and messages as ``reaction_toggle``."""
+    if kind not in ReactionKind.values:
+        raise ValidationError("Unknown reaction.")
+    if not post.is_visible:
+        raise ValidationError("You can't react to this post.")
+    if on:
+        # ignore_conflicts: the unique (post, user, kind) keeps one reaction under any race.
+        Reaction.objects.bulk_create([Reaction(post=post, user_id=user_id, kind=kind)], ignore_conflicts=True)
+    else:
+        Reaction.objects.filter(post=post, user_id=user_id, kind=kind).delete()
+
+
 def thread_mark_read(*, user_id: int, thread_id: int, post_id: int, known: int | bool | None = False) -> None:
     """Move the reader's marker forward to ``post_id`` (never backwards).
 
