@@ -136,6 +136,18 @@ class CommunitySettingsForm(_CommunityFields):
     transparency_show_moderator = forms.BooleanField(
         required=False, label="Show which moderator acted in the transparency log"
     )
+    members_may_add_tags = forms.BooleanField(
+        required=False,
+        label="Members may add new tags",
+        help_text="Off: members tag threads from the list the owners keep.",
+    )
+    needs_reply_hours = forms.IntegerField(
+        required=False,  # left out (an older form): unchanged
+        min_value=1,
+        max_value=720,
+        label="A thread needs a reply after (hours)",
+        help_text="Threads nobody but their author answered after this long show in “Needs a reply”.",
+    )
     welcome_message_md = forms.CharField(
         label="Welcome message",
         required=False,
@@ -153,6 +165,8 @@ class CommunitySettingsForm(_CommunityFields):
     def settings_changes(self) -> dict:
         names = [n for n in self.base_fields if not n.startswith("question_")]
         changes = {n: self.cleaned_data[n] for n in names}
+        if changes.get("needs_reply_hours") is None:
+            changes["needs_reply_hours"] = self.initial.get("needs_reply_hours", 24)
         changes["screening_questions"] = self.cleaned_data["screening_questions"]
         return changes
 

@@ -57,6 +57,12 @@ class Community(models.Model):
     transparency_show_moderator = models.BooleanField(default=False)
     welcome_message_md = models.TextField(blank=True)
     welcome_message_html = models.TextField(blank=True, editable=False)
+    # Tags: members may add new tags while tagging their threads (otherwise only owners add tags).
+    members_may_add_tags = models.BooleanField(default=False)
+    # "Needs a reply": threads nobody but their author answered after this many hours.
+    needs_reply_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(720)]
+    )
 
     class Meta:
         verbose_name_plural = "communities"
@@ -104,7 +110,10 @@ class Space(models.Model):
 # (app label "communities", so tables and migrations are unchanged).
 from communities.discussions import models as _discussions_models  # noqa: E402, F401
 from communities.events import models as _events_models  # noqa: E402, F401
+from communities.highlights import models as _highlights_models  # noqa: E402, F401
 from communities.integrations import models as _integrations_models  # noqa: E402, F401
 from communities.onboarding import models as _onboarding_models  # noqa: E402, F401
+from communities.polls import models as _polls_models  # noqa: E402, F401
 from communities.portability import models as _portability_models  # noqa: E402, F401
 from communities.rituals import models as _rituals_models  # noqa: E402, F401
+from communities.tags import models as _tags_models  # noqa: E402, F401

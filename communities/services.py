@@ -57,6 +57,8 @@ SETTINGS_FIELDS = (
     "transparency_log_enabled",
     "transparency_show_moderator",
     "welcome_message_md",
+    "members_may_add_tags",
+    "needs_reply_hours",
 )
 
 

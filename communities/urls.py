@@ -22,4 +22,8 @@ urlpatterns = [
     path("", include("communities.integrations.urls")),
     path("", include("communities.discussions.urls")),
     path("", include("communities.events.urls")),
+    path("", include("communities.polls.urls")),
+    path("", include("communities.tags.urls")),
+    path("", include("communities.highlights.urls")),
+    path("", include("communities.needs_reply.urls")),
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("members.urls")),
+    path("", include("members.messages.urls")),  # private messages
     path("", include("members.tokens.urls")),
     path("", include("moderation.urls")),
     path("", include("metrics.urls")),

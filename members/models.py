@@ -321,8 +321,10 @@ class DeferredTask(models.Model):
         return f"{self.task_name} (deferred {self.created_at:%Y-%m-%d %H:%M})"
 
 
-# The rooms' models (members.notifications, members.profiles, members.submissions, members.tokens)
-# are registered with this app by importing them here; they keep the app label "members".
+# The rooms' models (members.notifications, members.profiles, members.submissions,
+# members.messages, members.tokens) are registered with this app by importing them here; they keep
+# the app label "members".
+from members.messages import models as _message_models  # noqa: E402, F401
 from members.notifications import models as _notification_models  # noqa: E402, F401
 from members.profiles import models as _profile_models  # noqa: E402, F401
 from members.submissions import models as _submission_models  # noqa: E402, F401

@@ -21,6 +21,7 @@ PERCENT_KEYS = frozenset(
         "retention_30",
         "retention_60",
         "retention_90",
+        "poll_participation_30d",
     }
 )
 

@@ -158,7 +158,9 @@ def judged_threads(
 def thread_values(judged: Sequence[tuple[int, datetime, int, datetime | None]]) -> dict[str, Any]:
     eligible = len(judged)
     replies = sum(r[2] for r in judged)
-    waits = [(first - created).total_seconds() / 3600 for _, created, _, first in judged if first]
+    # A reply published before its thread was created (staff answering a held thread before
+    # approving it) was there when the thread appeared: a wait of 0 hours (docs/metrics.md §5).
+    waits = [max(0.0, (first - created).total_seconds() / 3600) for _, created, _, first in judged if first]
     return {
         "threads_eligible": eligible,
         "replies_per_thread": ratio(replies, eligible),
@@ -501,3 +503,47 @@ def retention_span(span: Span) -> dict[date, dict[str, Any]]:
             values[f"retention_{n}_eligible"] = size
         out[d] = values
     return out
+
+
+# --- Polls ---------------------------------------------------------------------------------------
+
+
+def polls_span(span: Span) -> dict[date, int]:
+    """Poll voters over each day's last 30 days (``poll_voters_30d``).
+
+    A person counts for D when they cast a ballot (its first vote: ``created_at``; changing a vote
+    later is not a new ballot) in a poll of the community on one of the 30 local dates ending on
+    D, while a member, not a bot, and were also active (§2) on at least one of those dates, so
+    the voters are a part of ``mau``. Named and anonymous polls alike: only the count leaves this
+    function. Ballots are never deleted, so D never changes afterwards."""
+    p = _span_params(span)
+    p["lo30"] = _dt(span.start_of(span.first - timedelta(days=29)))
+    voted = f"""
+        SELECT b.user_id, {local_day_sql("b.created_at", span, p)} AS day
+          FROM communities_pollballot b JOIN communities_poll pl ON pl.id = b.poll_id
+         WHERE pl.community_id = %(c)s AND b.created_at >= %(lo30)s AND b.created_at < %(hi)s
+           AND {not_bot("b.user_id", span.bots)} AND {member_at("b.user_id", "b.created_at")}"""
+    votes = _rows(*_sql(f"SELECT DISTINCT v.user_id, v.day FROM ({voted}) v", p))
+    if not votes:
+        return dict.fromkeys(span.days(), 0)
+    active = _rows(
+        *_sql(
+            f"""
+        SELECT DISTINCT a.user_id, a.day FROM metrics_activeday a
+         WHERE a.community_id = %(c)s AND a.day > %(lo_ord)s - 30 AND a.day <= %(hi_ord)s
+           AND a.user_id IN (SELECT v.user_id FROM ({voted}) v)
+        """,
+            p,
+        )
+    )
+    out: dict[date, int] = {}
+    for d in span.days():
+        o = d.toordinal()
+        voters = {int(u) for u, day in votes if o - 29 <= int(day) <= o}
+        seen = {int(u) for u, day in active if o - 29 <= int(day) <= o} if voters else set()
+        out[d] = len(voters & seen)
+    return out
+
+
+def poll_values(voters: int, mau: int) -> dict[str, Any]:
+    return {"poll_voters_30d": voters, "poll_participation_30d": ratio(voters, mau)}

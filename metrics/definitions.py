@@ -34,6 +34,8 @@ LABELS: dict[str, str] = {
     "events_held_30d": "Events held, last 30 days",
     "event_rsvps_30d": "RSVPs to those events",
     "event_attendance_rate_30d": "Event attendance rate",
+    "poll_voters_30d": "Poll voters, last 30 days",
+    "poll_participation_30d": "Poll participation",
 }
 
 HINTS: dict[str, str] = {
@@ -80,6 +82,11 @@ HINTS: dict[str, str] = {
     "event_attendance_rate_30d": 'Of the "going" answers to those events, the share whose person '
     "wrote a live post in the event's discussion thread between its start and one hour after its "
     "end. Empty when nobody was going.",
+    "poll_voters_30d": "Distinct members who cast a ballot in a poll of the community in the last 30 local "
+    "days (counted on the day of their first vote in that poll; changing a vote is not a new ballot) and "
+    "were active in those 30 days. Named and anonymous polls alike; bots never.",
+    "poll_participation_30d": "Poll voters in the last 30 days divided by MAU: the share of active members "
+    "who voted in at least one poll. Empty when MAU is 0.",
 }
 
 COHORT_HINT = (

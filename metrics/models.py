@@ -32,7 +32,10 @@ RETENTION_KEYS = (
 )
 # Events (issue 15): appended after the older keys so existing exports keep their columns in place.
 EVENT_KEYS = ("events_held_30d", "event_rsvps_30d", "event_attendance_rate_30d")
-METRIC_KEYS = ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS + EVENT_KEYS
+POLL_KEYS = ("poll_voters_30d", "poll_participation_30d")
+METRIC_KEYS = (
+    ENGAGEMENT_KEYS + CONTENT_KEYS + THREAD_KEYS + GROWTH_KEYS + RETENTION_KEYS + EVENT_KEYS + POLL_KEYS
+)
 RATIO_KEYS = frozenset(
     {
         "stickiness",
@@ -50,6 +53,7 @@ RATIO_KEYS = frozenset(
         "retention_60",
         "retention_90",
         "event_attendance_rate_30d",
+        "poll_participation_30d",
     }
 )
 RETENTION_DAYS = (30, 60, 90)
@@ -183,6 +187,8 @@ class DailySnapshot(models.Model):
     events_held_30d = models.IntegerField(default=0)
     event_rsvps_30d = models.IntegerField(default=0)
     event_attendance_rate_30d = models.FloatField(null=True)
+    poll_voters_30d = models.IntegerField(default=0)
+    poll_participation_30d = models.FloatField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["community", "day"], name="dailysnapshot_unique")]

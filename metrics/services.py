@@ -130,6 +130,7 @@ def _compute_span(
         grown = compute.growth_span(span)
         retained = compute.retention_span(span)
         evented = metrics_events.events_span(span)
+        polled = compute.polls_span(span)
         for day in days:
             w = span.window(day)
             previous = list(
@@ -144,6 +145,7 @@ def _compute_span(
             values.update(compute.growth_values(*grown[day], values["regular_members"]))
             values.update(retained[day])
             values.update(evented[day])
+            values.update(compute.poll_values(polled[day], values["mau"]))
             DailySnapshot.objects.update_or_create(
                 community_id=community.pk,
                 day=day,

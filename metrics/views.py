@@ -45,6 +45,7 @@ CHARTS = (
     ("Retention", ("retention_30", "retention_60", "retention_90")),
     ("Events and RSVPs, last 30 days", ("events_held_30d", "event_rsvps_30d")),
     ("Event attendance rate", ("event_attendance_rate_30d",)),
+    ("Poll participation", ("poll_participation_30d",)),
 )
 
 

@@ -98,6 +98,11 @@ class AuditAction(models.TextChoices):
     THREAD_MOVED = "thread_moved", "Moved a thread"
     SETTINGS_CHANGED = "settings_changed", "Changed community settings"
     INVITE_REVOKED = "invite_revoked", "Revoked an invite"
+    POST_FEATURED = "post_featured", "Featured a post"
+    POST_UNFEATURED = "post_unfeatured", "Unfeatured a post"
+    POLL_CLOSED = "poll_closed", "Closed a poll"
+    THREAD_RETAGGED = "thread_retagged", "Changed a thread's tags"
+    MESSAGE_REPORT_RESOLVED = "msg_report_resolved", "Handled a reported private message"
 
 
 # Actions shown in the members' transparency log (enforcement, not housekeeping).

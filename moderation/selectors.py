@@ -26,6 +26,7 @@ from django.utils import timezone
 from communities.discussions.models import Post, PostEventKind, PostStatus
 from communities.models import Community
 from members import access
+from members.messages.models import MessageReport, ReportedMessage
 from members.models import JoinRequest, JoinRequestStatus, Membership, MembershipStatus, User
 from moderation.models import (
     ENFORCEMENT_ACTIONS,
@@ -37,7 +38,7 @@ from moderation.models import (
     WordFilter,
 )
 
-QUEUE_KINDS = ("join", "flag", "held")
+QUEUE_KINDS = ("join", "flag", "held", "message")
 QUEUE_PAGE_SIZE = settings.HEARTH_QUEUE_PER_PAGE
 
 
@@ -112,6 +113,14 @@ def _queue_union(community_id: int, kind: str | None, viewer: Membership | None)
             .annotate(kind=Value("held", output_field=CharField()), item_at=F("created_at"))
             .values_list("kind", "pk", "item_at")
         )
+    if kind in (None, "message"):
+        # Reported private messages: moderators see only the copies the reporter sent.
+        parts.append(
+            MessageReport.objects.filter(community_id=community_id, resolved_at__isnull=True)
+            .order_by()
+            .annotate(kind=Value("message", output_field=CharField()), item_at=F("created_at"))
+            .values_list("kind", "pk", "item_at")
+        )
     first, *rest = parts
     return first.union(*rest, all=True) if rest else first
 
@@ -145,25 +154,27 @@ def review_queue_counts(community: Community, *, viewer: Membership | None) -> d
                     access.visible_spaces_q(viewer, "thread__space__")
                 )
             ),
+            n_message=count_of(MessageReport.objects.filter(resolved_at__isnull=True)),
         )
-        .values("n_join", "n_flag", "n_held")
+        .values("n_join", "n_flag", "n_held", "n_message")
         .first()
     )
-    counts = {"join": 0, "flag": 0, "held": 0}
+    counts = {"join": 0, "flag": 0, "held": 0, "message": 0}
     if row is not None:
-        counts = {"join": row["n_join"], "flag": row["n_flag"], "held": row["n_held"]}
-    counts["all"] = counts["join"] + counts["flag"] + counts["held"]
+        counts = {k: row[f"n_{k}"] for k in counts}
+    counts["all"] = sum(counts.values())
     return counts
 
 
 @dataclass
 class QueueItem:
-    kind: str  # join / flag / held
+    kind: str  # join / flag / held / message
     pk: int
     at: datetime
     join_request: JoinRequest | None = None
     post: Post | None = None
     flags: list[Flag] = field(default_factory=list)
+    message_report: MessageReport | None = None
 
     @property
     def dom_id(self) -> str:
@@ -188,8 +199,23 @@ def review_queue_page(
     items = [QueueItem(kind=k, pk=pk, at=at) for k, pk, at in rows]
     join_ids = [i.pk for i in items if i.kind == "join"]
     post_ids = [i.pk for i in items if i.kind in ("flag", "held")]
+    report_ids = [i.pk for i in items if i.kind == "message"]
     requests: dict[int, JoinRequest] = {}
     posts: dict[int, Post] = {}
+    reports: dict[int, MessageReport] = {}
+    if report_ids:
+        reports = {
+            r.pk: r
+            for r in MessageReport.objects.filter(pk__in=report_ids)
+            .select_related("reporter", "reported_user")
+            .prefetch_related(
+                Prefetch(
+                    "items",
+                    queryset=ReportedMessage.objects.select_related("sender").order_by("sent_at", "pk"),
+                    to_attr="copies",
+                )
+            )
+        }
     if join_ids:
         other_memberships = (
             Membership.objects.filter(user_id=OuterRef("user_id"), status=MembershipStatus.ACTIVE)
@@ -224,11 +250,15 @@ def review_queue_page(
     for item in items:
         if item.kind == "join":
             item.join_request = requests.get(item.pk)
+        elif item.kind == "message":
+            item.message_report = reports.get(item.pk)
         else:
             item.post = posts.get(item.pk)
             if item.post is not None and item.kind == "flag":
                 item.flags = item.post.open_flags
-    page_obj.object_list = [i for i in items if i.join_request is not None or i.post is not None]
+    page_obj.object_list = [
+        i for i in items if i.join_request is not None or i.post is not None or i.message_report is not None
+    ]
     return page_obj
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +20,14 @@ from communities import markdown as communities_markdown
 from communities.discussions import selectors, services
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
+from communities.highlights import selectors as highlight_selectors
+from communities.needs_reply import selectors as needs_reply_selectors
+from communities.polls import selectors as poll_selectors
+from communities.polls import services as poll_services
+from communities.polls.forms import PollForm
+from communities.tags import selectors as tag_selectors
+from communities.tags import services as tag_services
+from communities.tags.forms import ThreadTagsForm
 from config.inputs import parse_int
 from members import access
 from members.submissions.services import submit_once
@@ -96,6 +106,7 @@ def _thread_context(
         selectors.with_reaction_counts(selectors.thread_posts(thread=thread, membership=membership), user_id),
         user_id,
     )
+    posts_qs = highlight_selectors.with_featured(posts_qs)
     paginator = Paginator(posts_qs, selectors.POSTS_PER_PAGE)
     last_read = None
     level = None
@@ -123,7 +134,22 @@ def _thread_context(
     # Long threads: offer the jump whenever the first unread post may be on another page
     # (the target works it out, and lands on the composer when everything is read).
     has_unread_elsewhere = membership is not None and last_read is not None and page.has_other_pages()
+    # Polls sit under the opening post, on the first page (at most two queries, none on others).
+    polls = []
+    if page.number == 1:
+        polls = poll_selectors.thread_polls(
+            thread_id=thread.pk,
+            user_id=user_id,
+            is_member=membership is not None,
+            manager_id=user_id,
+            is_staff=is_staff,
+            thread_locked=thread.locked,
+        )
     return {
+        "polls": polls,
+        "can_add_poll": access.can_add_poll(membership, thread),
+        "thread_tag_list": tag_selectors.thread_tags(thread),
+        "can_tag": access.can_tag_thread(membership, thread),
         "community": acc.community,
         "access": acc,
         "thread": thread,
@@ -204,25 +230,48 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
     if wanted:
         initial["space"] = next((s.pk for s in spaces if s.slug == wanted), None)
     form = ThreadForm(request.POST or None, spaces=spaces, initial=initial)
+    # The composer's optional parts: tags, and a poll (both prefixed, both plain form fields).
+    tform = ThreadTagsForm(
+        request.POST or None,
+        prefix="tags",
+        tags=tag_selectors.community_tags(acc.community),
+        can_add=tag_services.can_create_tags(acc.community, acc.membership),
+    )
+    pform = PollForm(request.POST or None, prefix="poll", tz=acc.community.tz, required=False)
     done = _Composed()
     if request.method == "POST":
-        done = _compose(
-            request,
-            form,
-            # A repeat of the same form (double click, resend) returns the first thread.
-            lambda: submit_once(
-                user_id=acc.membership.user_id,
-                key=form.cleaned_data["submission_key"],
-                scope="thread",
-                create=lambda: services.thread_create(
-                    author=acc.membership,
-                    space=form.cleaned_data["space"],
-                    title=form.cleaned_data["title"],
-                    body_md=form.cleaned_data["body"],
-                ),
-                load=lambda pk: Thread.objects.filter(pk=pk).first(),
-            )[0],
-        )
+
+        @transaction.atomic  # a refused tag or poll leaves no thread behind
+        def write() -> Thread:
+            thread = services.thread_create(
+                author=acc.membership,
+                space=form.cleaned_data["space"],
+                title=form.cleaned_data["title"],
+                body_md=form.cleaned_data["body"],
+            )
+            if tform.tag_ids() or tform.new_names():
+                tag_services.thread_set_tags(
+                    actor=acc.membership, thread=thread, tag_ids=tform.tag_ids(), new_names=tform.new_names()
+                )
+            if pform.wanted:
+                poll_services.poll_create(author=acc.membership, thread=thread, **pform.poll_kwargs())
+            return thread
+
+        if tform.is_valid() & pform.is_valid():
+            done = _compose(
+                request,
+                form,
+                # A repeat of the same form (double click, resend) returns the first thread.
+                lambda: submit_once(
+                    user_id=acc.membership.user_id,
+                    key=form.cleaned_data["submission_key"],
+                    scope="thread",
+                    create=write,
+                    load=lambda pk: Thread.objects.filter(pk=pk).first(),
+                )[0],
+            )
+        else:
+            form.is_valid()  # its own errors show too
         if done.response is not None:
             return done.response
         if done.result is not None:
@@ -231,8 +280,15 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
     response = render(
         request,
         "communities/thread_new.html",
-        {"community": acc.community, "access": acc, "form": form, "preview": done.preview},
-        status=400 if form.errors else 200,
+        {
+            "community": acc.community,
+            "access": acc,
+            "form": form,
+            "tform": tform,
+            "pform": pform,
+            "preview": done.preview,
+        },
+        status=400 if form.errors or tform.errors or pform.errors else 200,
     )
     return _with_retry_after(response, done.retry_after)
 
@@ -484,6 +540,22 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
     if request.GET.get("space"):
         space = access.space_for_reader(acc, request.GET["space"], spaces)
     qs = selectors.thread_list(community=acc.community, membership=acc.membership, space=space)
+    # Tags: shown on every row (one query for the page), filter by one (?tag=slug), and the
+    # "no reply yet" filter (?filter=unanswered), oldest waiting first like the staff's view.
+    tags = tag_selectors.community_tags(acc.community)
+    current_tag = None
+    if request.GET.get("tag"):
+        current_tag = tag_selectors.find_tag(tags, request.GET["tag"])
+        if current_tag is None:
+            raise Http404
+        qs = tag_selectors.tagged(qs, current_tag)
+    unanswered = request.GET.get("filter") == "unanswered"
+    if unanswered:
+        qs = needs_reply_selectors.unanswered(qs, hours=acc.community.needs_reply_hours).order_by(
+            "created_at", "id"
+        )
+    if tags:  # a community without tags needs no query for the rows' tags
+        qs = tag_selectors.with_tags(qs)
     # No COUNT(*): fetch one row more than a page to know whether there is an older page.
     number = parse_int(request.GET.get("page"), 1, minimum=1, maximum=10_000)
     size = selectors.THREADS_PER_PAGE
@@ -499,4 +571,18 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
         "threads": rows[:size],
         "current_space": space,
         "spaces": spaces,
+        "tags": tags,
+        "current_tag": current_tag,
+        "unanswered": unanswered,
+        "needs_reply_hours": acc.community.needs_reply_hours,
+        # The filters in force, for the pagination links ("space=…&tag=…&").
+        "filter_qs": "".join(
+            f"{urlencode({k: v})}&"
+            for k, v in (
+                ("space", space.slug if space else ""),
+                ("tag", current_tag.slug if current_tag else ""),
+                ("filter", "unanswered" if unanswered else ""),
+            )
+            if v
+        ),
     }

@@ -40,6 +40,7 @@ from communities.events.models import (
     Rsvp,
     RsvpStatus,
 )
+from communities.integrations import events
 from communities.models import Space
 from communities.rituals import schedule as schedule_math
 from communities.rituals.models import Ritual
@@ -128,7 +129,7 @@ def event_create(
         kind=ThreadKind.EVENT,
         at=now if repeat else None,
     )
-    return Event.objects.create(
+    event = Event.objects.create(
         community=community,
         thread=thread,
         kind=fields.kind,
@@ -144,6 +145,8 @@ def event_create(
         created_at=now,
         updated_at=now,
     )
+    events.emit(events.EVENT_CREATED, community_id=community.pk, event_id=event.pk)
+    return event
 
 
 def event_series_from_ritual(
@@ -256,6 +259,7 @@ def event_update(
         EventReminder.objects.filter(event=event).delete()
     event.save()
     event.thread.refresh_from_db(fields=["title", "slug"])
+    events.emit(events.EVENT_UPDATED, community_id=event.community_id, event_id=event.pk)
     _promote(event, now=now)
     if moved:
         for user_id, zone_name in _audience_zones(event, ATTENDING):
@@ -281,6 +285,7 @@ def event_cancel(*, actor: Membership, event: Event, now: datetime | None = None
         return event
     event.status, event.cancelled_at, event.updated_at = EventStatus.CANCELLED, now, now
     event.save(update_fields=["status", "cancelled_at", "updated_at"])
+    events.emit(events.EVENT_CANCELLED, community_id=event.community_id, event_id=event.pk)
     _notify(
         event,
         _audience_ids(event, ATTENDING),
@@ -313,6 +318,8 @@ def _promote(event: Event, *, now: datetime) -> list[int]:
     if not ids:
         return []
     Rsvp.objects.filter(pk__in=ids).update(status=RsvpStatus.GOING, updated_at=now)
+    for rsvp_id in ids:
+        events.emit(events.RSVP_CHANGED, community_id=event.community_id, event_id=event.pk, rsvp_id=rsvp_id)
     user_ids = list(Rsvp.objects.filter(pk__in=ids).values_list("user_id", flat=True))
     if not event.is_cancelled:
         _notify(event, user_ids, f"A seat opened up: you're going to “{event.thread.title}”.")
@@ -360,6 +367,8 @@ def rsvp_set(*, membership: Membership, event: Event, status: str, now: datetime
     else:
         rsvp.status, rsvp.waitlisted_at, rsvp.updated_at = new_status, waitlisted_at, now
         rsvp.save(update_fields=["status", "waitlisted_at", "updated_at"])
+    if previous != new_status:
+        events.emit(events.RSVP_CHANGED, community_id=event.community_id, event_id=event.pk, rsvp_id=rsvp.pk)
     if previous == RsvpStatus.GOING and new_status != RsvpStatus.GOING:
         _promote(event, now=now)
     return rsvp

@@ -23,6 +23,10 @@ MEMBER_JOINED = "member.joined"
 MEMBER_LEFT = "member.left"
 JOIN_REQUEST_CREATED = "join_request.created"
 FLAG_CREATED = "flag.created"
+EVENT_CREATED = "event.created"
+EVENT_UPDATED = "event.updated"
+EVENT_CANCELLED = "event.cancelled"
+RSVP_CHANGED = "rsvp.changed"
 PING = "ping"  # the owner's "send test" button; never chosen, always allowed
 
 # (name, what the owner reads next to the checkbox), in the order the form shows them.
@@ -34,6 +38,10 @@ EVENT_CHOICES: list[tuple[str, str]] = [
     (MEMBER_LEFT, "Someone leaves (or is removed)"),
     (JOIN_REQUEST_CREATED, "Someone asks to join"),
     (FLAG_CREATED, "A post is flagged"),
+    (EVENT_CREATED, "An event is scheduled"),
+    (EVENT_UPDATED, "An event is edited or moved"),
+    (EVENT_CANCELLED, "An event is cancelled"),
+    (RSVP_CHANGED, "Someone answers an event (going, maybe, not going)"),
 ]
 EVENT_NAMES = frozenset(name for name, _ in EVENT_CHOICES)
 

@@ -19,6 +19,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
 from communities.discussions.models import Post, PostStatus, Thread
+from communities.events.models import Event, Rsvp
 from communities.integrations import events
 from communities.integrations.models import FeedToken, Webhook, WebhookAttempt, WebhookDelivery
 from communities.models import Community, Space
@@ -211,10 +212,56 @@ def _payload_data(event: str, community: Community, refs: dict[str, Any]) -> dic
             }
         }
 
+    if event in (events.EVENT_CREATED, events.EVENT_UPDATED, events.EVENT_CANCELLED, events.RSVP_CHANGED):
+        return _event_data(event, community, refs)
+
     extra = events.payload_builder(event)
     if extra is not None:
         return extra(community, refs)
     return None
+
+
+def _event_data(event: str, community: Community, refs: dict[str, Any]) -> dict[str, Any] | None:
+    """An event (meetup, AMA…) as its page shows it to members; none from restricted spaces or
+    removed threads. ``rsvp.changed`` adds who answered and what."""
+    row = (
+        Event.objects.select_related("thread", "thread__space", "thread__community", "host")
+        .filter(pk=ref_id(refs, "event_id") or 0, community_id=community.pk)
+        .first()
+    )
+    if (
+        row is None
+        or row.thread.removed_at is not None
+        or not access.webhook_may_show_space(row.thread.space)
+    ):
+        return None
+    data: dict[str, Any] = {
+        "event": {
+            "id": row.pk,
+            "title": row.thread.title,
+            "url": absolute(reverse("event-detail", args=[community.slug, row.pk])),
+            "kind": row.kind,
+            "status": row.status,
+            "starts_at": row.starts_at.isoformat(),
+            "ends_at": row.ends_at.isoformat(),
+            "time_zone": row.time_zone,
+            "location": row.location,
+            "online_url": row.online_url,
+            "capacity": row.capacity,
+            "host": _person(row.host),
+            "thread": _thread(row.thread),
+        }
+    }
+    if event == events.RSVP_CHANGED:
+        rsvp = Rsvp.objects.select_related("user").filter(pk=ref_id(refs, "rsvp_id") or 0, event=row).first()
+        if rsvp is None:
+            return None
+        data["rsvp"] = {
+            "member": {"handle": rsvp.user.handle, "name": rsvp.user.name},
+            "status": rsvp.status,
+            "updated_at": rsvp.updated_at.isoformat(),
+        }
+    return data
 
 
 def event_payload(

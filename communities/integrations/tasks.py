@@ -2,8 +2,10 @@
 delivery is stored once per event and each try is claimed atomically, so a duplicated task
 does nothing.
 
-Follow-up tasks go to the queue the current task came from (a worker serving one queue keeps
-the whole retry chain)."""
+Retries: a short wait (up to ``RETRY_BACKOFF_MAX``, 10 minutes) is a countdown task on the queue
+the current task came from; longer waits are left to the beat sweep ``integrations.retry_due``,
+which queues each try once its ``next_attempt_at`` has passed (a countdown longer than the broker's
+visibility timeout would be delivered twice)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from communities.integrations import services
+from config.celery import RETRY_BACKOFF_MAX
 
 
 def _same_queue(task: Task) -> dict[str, str]:
@@ -54,6 +57,10 @@ def deliver(self: Task, delivery_id: int, number: int) -> None:
     if self.request.is_eager and delay > 1:
         # Running eagerly (no worker: the request's own thread) Celery would ignore the countdown
         # and retry at once; leave the try to the beat sweep (next_attempt_at is stored).
+        return
+    if delay > RETRY_BACKOFF_MAX:
+        # A countdown longer than the broker's visibility timeout would be handed out twice
+        # (docs/tasks.md); the beat sweep queues this try once next_attempt_at has passed.
         return
     deliver.apply_async((delivery_id, number + 1), countdown=delay, **_same_queue(self))
 

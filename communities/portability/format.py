@@ -49,6 +49,8 @@ class Section:
     # Skipped when this site has no such model (rituals before they land), and not required in an
     # archive (one written before the section existed imports without it).
     optional: bool = False
+    # Extra filters on the rows, as (lookup, value) pairs: e.g. only the ballots of named polls.
+    where: tuple[tuple[str, object], ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -64,7 +66,7 @@ class Section:
         model = self.model()
         if model is None:
             raise LookupError(self.model_label)
-        qs = model._default_manager.filter(**{self.scope: community}).order_by("pk")
+        qs = model._default_manager.filter(**{self.scope: community}, **dict(self.where)).order_by("pk")
         if marks is not None:
             qs = qs.filter(pk__lte=marks.get(self.name, 0))
         return qs
@@ -99,6 +101,28 @@ SECTIONS: list[Section] = [
     Section("rsvps", "communities.Rsvp", "event__community"),
     Section("ama_questions", "communities.AmaQuestion", "event__community"),
     Section("ama_votes", "communities.AmaVote", "question__event__community"),
+    # Tags, polls and highlights (optional: archives written before them still import).
+    Section("tags", "communities.Tag", "community", optional=True),
+    Section("thread_tags", "communities.ThreadTag", "thread__community", optional=True),
+    Section("polls", "communities.Poll", "community", optional=True),
+    Section("poll_choices", "communities.PollChoice", "poll__community", optional=True),
+    # Who voted for what travels for named polls only; an anonymous poll travels as its counts
+    # (Poll.voter_count, PollChoice.vote_count), never as ballots (see docs/polls.md).
+    Section(
+        "poll_ballots",
+        "communities.PollBallot",
+        "poll__community",
+        optional=True,
+        where=(("poll__anonymous", False),),
+    ),
+    Section(
+        "poll_votes",
+        "communities.PollVote",
+        "ballot__poll__community",
+        optional=True,
+        where=(("ballot__poll__anonymous", False),),
+    ),
+    Section("highlights", "communities.Highlight", "community", optional=True),
 ]
 MEMBERS_FILE = "members.jsonl"
 USER_FIELDS = ("handle", "display_name", "is_bot", "is_active", "date_joined", "time_zone")
@@ -113,6 +137,10 @@ _TARGETS = {
     "communities.RitualOccurrence": "ritual_occurrences",
     "communities.Event": "events",
     "communities.AmaQuestion": "ama_questions",
+    "communities.Tag": "tags",
+    "communities.Poll": "polls",
+    "communities.PollChoice": "poll_choices",
+    "communities.PollBallot": "poll_ballots",
 }
 
 

@@ -7,13 +7,15 @@ import re
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import F, Func, Q, QuerySet
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
+from django.utils.text import slugify
 
 from communities.discussions.models import (
     Post,
     PostStatus,
 )
 from communities.models import Community
+from communities.tags.models import ThreadTag
 from members.access import visible_spaces_q
 from members.models import Membership, MembershipStatus
 
@@ -50,13 +52,18 @@ def search_posts(
     across every community the user is an active member of. Each result has ``snippet``: plain
     text with HL_START/HL_STOP around matches (escape it, then turn those into <mark>).
     """
-    query = " ".join((query or "").split())[:200]
-    if not query:
+    query, tag_slugs = split_tags(query)
+    if not query and not tag_slugs:
         return []
     scope = _readable_post_q(user, community, membership)
     if scope is None:
         return []
     qs = Post.objects.filter(scope).select_related("thread", "thread__space", "community", "author")
+    for slug in tag_slugs:  # every tag asked for (a thread's tags are few: one EXISTS each)
+        qs = qs.filter(Exists(ThreadTag.objects.filter(thread_id=OuterRef("thread_id"), tag__slug=slug)))
+    if not query:
+        # Tags alone: the tagged threads (their opening posts), newest first.
+        return qs.filter(is_opening=True).order_by("-created_at")
     if connection.vendor == "postgresql":
         sq = SearchQuery(query, config="english", search_type="websearch")
         body_vec = TsVector(F("body_md"))
@@ -85,6 +92,19 @@ def search_posts(
     for w in words:
         match &= Q(body_md__icontains=w) | Q(thread__title__icontains=w, is_opening=True)
     return qs.filter(match).order_by("-created_at")
+
+
+def split_tags(query: str) -> tuple[str, list[str]]:
+    """Split ``tag:slug`` and ``#slug`` terms out of a search query: (the rest, the tag slugs)."""
+    words, tags = [], []
+    for word in " ".join((query or "").split())[:200].split():
+        lowered = word.lower()
+        raw = lowered[4:] if lowered.startswith("tag:") else lowered[1:] if lowered.startswith("#") else None
+        if raw is None:
+            words.append(word)
+        elif slugify(raw) and slugify(raw) not in tags:
+            tags.append(slugify(raw)[:40])
+    return " ".join(words), tags[:5]
 
 
 def plain_snippet(text: str, query: str, width: int = 220) -> str:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from communities.search import selectors as search_selectors
 from communities.search.forms import SearchForm
+from communities.tags import selectors as tag_selectors
 from config.clientip import client_ip
 from config.errors import too_many_requests
 from members import access
@@ -23,9 +24,14 @@ ANONYMOUS_SEARCH_MESSAGE = "That's a lot of searching in a short time from your 
 def _results(request: HttpRequest, query: str, **scope: object) -> tuple[object, bool]:
     results = search_selectors.search_posts(user=request.user, query=query, **scope)
     page = Paginator(results, search_selectors.SEARCH_PER_PAGE).get_page(request.GET.get("page"))
-    if connection.vendor != "postgresql":
+    text, _tags = search_selectors.split_tags(query)
+    if connection.vendor != "postgresql" or not text:
         for post in page.object_list:
-            post.snippet = search_selectors.plain_snippet(post.body_md, query)
+            post.snippet = search_selectors.plain_snippet(post.body_md, text)
+    # Each result shows its thread's tags (one query for the page).
+    tags = tag_selectors.tags_for_threads([post.thread_id for post in page.object_list])
+    for post in page.object_list:
+        post.thread_tag_list = tags.get(post.thread_id, [])
     return page, bool(query.strip())
 
 

@@ -105,10 +105,12 @@ TABS: list[NavItem] = [
 ]
 
 MORE: list[NavItem] = [
+    NavItem("highlights", "Highlights", "highlights", _reader, ("highlights",)),
     NavItem("welcome", "Start here", "welcome", _member, ("welcome",)),
     NavItem("invites", "Invite people", "invites", _member, ("invites", "invite-detail")),
     NavItem("search", "Search", "community-search", _reader, ("community-search",)),
     NavItem("spaces", "Spaces", "space-list", _reader, ("space-list", "space-new", "space-edit")),
+    NavItem("tags", "Tags", "tag-list", _reader, ("tag-list", "tag-edit")),
     NavItem("transparency", "Transparency log", "transparency-log", _transparency, ("transparency-log",)),
 ]
 
@@ -127,6 +129,14 @@ MANAGE: list[NavItem] = [
     NavItem("newcomers", "Newcomers", "newcomers", _welcomer, ("newcomers",)),
     NavItem("sanctions", "Sanctions", "mod-members", _staff, ("mod-members", "mod-member")),
     NavItem("filters", "Word filter", "mod-word-filters", _staff, ("mod-word-filters",)),
+    NavItem("needs-reply", "Needs a reply", "needs-reply", _staff, ("needs-reply",)),
+    NavItem(
+        "notes",
+        "Moderator notes",
+        "messages-staff-inbox",
+        _staff,
+        ("messages-staff-inbox", "messages-staff-conversation", "messages-modnote-new"),
+    ),
     NavItem("log", "Audit log", "mod-log", _staff, ("mod-log",)),
     NavItem(
         "dashboard",
@@ -140,6 +150,13 @@ MANAGE: list[NavItem] = [
     ),
     NavItem("mod-settings", "Moderation settings", "mod-settings", _owner, ("mod-settings",)),
     NavItem("onboarding", "Onboarding", "onboarding-settings", _owner, ("onboarding-settings",)),
+    NavItem(
+        "messaging",
+        "Private messages",
+        "messages-community-settings",
+        _owner,
+        ("messages-community-settings",),
+    ),
     NavItem("export", "Export", "community-export", _owner, ("community-export",)),
     NavItem(
         "webhooks",

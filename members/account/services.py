@@ -36,7 +36,9 @@ from communities.discussions.models import (
     ThreadSubscription,
 )
 from communities.events.models import AmaVote, Rsvp
+from communities.polls.selectors import person_ballots
 from members import access
+from members.messages.selectors import messages_for_download
 from members.models import (
     AccountClaim,
     Invite,
@@ -325,6 +327,7 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                 .iterator(chunk_size=CHUNK)
             ),
         )
+        counts["messages"] = _jsonl(zf, "messages.jsonl", messages_for_download(user, chunk=CHUNK))
         counts["thread_subscriptions"] = _jsonl(
             zf,
             "thread_subscriptions.jsonl",
@@ -333,11 +336,15 @@ def personal_data_write(user: User, fileobj: IO[bytes]) -> dict[str, int]:
                 for s in ThreadSubscription.objects.filter(user=user).iterator(chunk_size=CHUNK)
             ),
         )
+        # Their own ballots (anonymous polls included: it is their own vote; see docs/polls.md).
+        counts["poll_votes"] = _jsonl(zf, "poll_votes.jsonl", person_ballots(user.pk))
         zf.writestr(
             "README.txt",
             f"Your data from {settings.SITE_NAME} ({settings.SITE_URL}), exported "
             f"{timezone.now():%Y-%m-%d %H:%M} UTC.\n\nOne JSON document per file; *.jsonl files have "
-            "one JSON object per line. Posts keep their Markdown source and edit history.\n",
+            "one JSON object per line. Posts keep their Markdown source and edit history.\n"
+            "poll_votes.jsonl holds your own votes, anonymous polls included: nobody else, moderators "
+            "included, can see how you voted in an anonymous poll.\n",
         )
     return counts
 

@@ -218,6 +218,8 @@ def digest_content(
         ok = access.notification_still_visible(
             user, kind=n.kind, community=n.community, thread=n.thread, post=n.post
         )
+        if ok and n.kind == Notification.Kind.MESSAGE:
+            ok = access.message_notice_still_visible(user, actor_id=n.actor_id, url=n.url)
         if ok and n.kind in CONTENT_KINDS:
             ok = n.actor_id not in muted and not thread_muted(user.pk, n.thread_id)
         if ok:

@@ -316,6 +316,10 @@ def skip_reason(n: Notification) -> str:
         n.recipient, kind=n.kind, community=n.community, thread=thread, post=n.post
     ):
         return "no access"
+    if n.kind == Notification.Kind.MESSAGE and not access.message_notice_still_visible(
+        n.recipient, actor_id=n.actor_id, url=n.url
+    ):
+        return "no access to the conversation"
     return ""
 
 

@@ -23,6 +23,8 @@ class Notification(models.Model):
         RITUAL = "ritual", "Ritual"
         EXPORT_READY = "export_ready", "Export ready"
         EVENT = "event", "Events: reminders and changes"
+        FEATURED = "featured", "Your post was featured"
+        MESSAGE = "message", "Private message"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -71,6 +73,8 @@ DEFAULT_EMAIL_DELIVERY: dict[str, str] = {
     Notification.Kind.RITUAL: EmailDelivery.DIGEST,
     Notification.Kind.EXPORT_READY: EmailDelivery.IMMEDIATELY,
     Notification.Kind.EVENT: EmailDelivery.IMMEDIATELY,
+    Notification.Kind.FEATURED: EmailDelivery.DIGEST,
+    Notification.Kind.MESSAGE: EmailDelivery.IMMEDIATELY,
 }
 
 

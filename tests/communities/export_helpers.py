@@ -222,6 +222,43 @@ def seed_rich_community(slug: str = "rich", *, extra_posts: int = 0) -> Communit
         answers=[{"question": "Why join?", "answer": "fun"}],
         created_at=t0 + timedelta(days=15),
     )
+    # Tags, a named and an anonymous poll with ballots, and a highlight.
+    from communities.highlights.services import post_feature
+    from communities.polls.services import poll_create, poll_vote
+    from communities.tags.services import tag_create, thread_set_tags
+
+    owner_m = Membership.objects.get(community=community, user=owner)
+    welcome_tag = tag_create(community=community, actor=owner_m, name="Welcome", description="Say hi")
+    tag_create(community=community, actor=owner_m, name="Unused")
+    thread_set_tags(actor=owner_m, thread=t1, tag_ids=[welcome_tag.pk])
+    named = poll_create(
+        author=alice,
+        thread=t1,
+        question="Which day suits you?",
+        choices=["Monday", "Tuesday", "Wednesday"],
+        multiple=True,
+        at=t0 + timedelta(days=6, hours=5),
+    )
+    secret = poll_create(
+        author=alice,
+        thread=t1,
+        question="Honest rating?",
+        choices=["1", "2", "3"],
+        anonymous=True,
+        results="on_close",
+        closes_at=t0 + timedelta(days=20),
+        at=t0 + timedelta(days=6, hours=5),
+    )
+    days = list(named.choices.order_by("position"))
+    marks = list(secret.choices.order_by("position"))
+    poll_vote(
+        voter=owner_m, poll=named, choice_ids=[days[0].pk, days[1].pk], at=t0 + timedelta(days=6, hours=6)
+    )
+    poll_vote(voter=alice, poll=named, choice_ids=[days[1].pk], at=t0 + timedelta(days=6, hours=7))
+    poll_vote(voter=mod, poll=named, choice_ids=[days[2].pk], at=t0 + timedelta(days=6, hours=8))
+    poll_vote(voter=owner_m, poll=secret, choice_ids=[marks[2].pk], at=t0 + timedelta(days=6, hours=6))
+    poll_vote(voter=alice, poll=secret, choice_ids=[marks[0].pk], at=t0 + timedelta(days=6, hours=7))
+    post_feature(actor=mod, post=r1, note="A warm welcome", at=t0 + timedelta(days=6, hours=9))
     for i in range(extra_posts):
         post_create(author=bob, thread=t1, body_md=f"Reply number {i}", at=t0 + timedelta(days=16, minutes=i))
     return community

@@ -58,7 +58,11 @@ def test_embedded_run_serves_demo_runs_tasks_and_stops_cleanly(tmp_path):
         for k, v in os.environ.items()
         if not k.startswith(("DATABASE_", "REDIS_", "HEARTH_", "CELERY_", "DJANGO_"))
     }
-    env.update({"HEARTH_VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "true"})
+    # The web server runs with DEBUG off (Hearth's own error pages), so /healthz shows its details
+    # to an operator presenting the token.
+    env.update(
+        {"HEARTH_VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "true", "HEARTH_HEALTHZ_TOKEN": "embedded-test"}
+    )
     port = free_port()
     log = tmp_path / "run.log"
     with open(log, "wb") as out:
@@ -116,7 +120,11 @@ def test_embedded_run_serves_demo_runs_tasks_and_stops_cleanly(tmp_path):
 
         beat = wait_until(beat_from_worker, 60, "the worker running the enqueued task", worker_log)
         assert beat["pid"] == worker_pid
-        health = json.loads(get(f"http://127.0.0.1:{port}/healthz"))
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/healthz", headers={"Authorization": "Bearer embedded-test"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local test server
+            health = json.loads(response.read().decode())
         assert health["worker"]["last_heartbeat"] is not None
         assert health["broker"] == {**health["broker"], "ok": True, "transport": "filesystem"}
     finally:

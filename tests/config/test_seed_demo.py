@@ -16,6 +16,7 @@ from communities.demo import data as demo_data
 from communities.discussions.models import Post, Thread
 from communities.management.commands import seed_demo
 from communities.models import Community, Space
+from members.messages.models import Conversation, Message
 from members.models import (
     Invite,
     InviteRedemption,
@@ -27,7 +28,7 @@ from members.models import (
 )
 
 MODELS = [User, EmailAddress, Community, Space, Thread, Post, Membership, MembershipEvent, Invite,
-          InviteRedemption, JoinRequest]  # fmt: skip
+          InviteRedemption, JoinRequest, Conversation, Message]  # fmt: skip
 
 
 def counts() -> dict[str, int]:
@@ -43,6 +44,7 @@ def seeded(db) -> str:
 
 def test_seed_demo_is_idempotent(seeded):
     first = counts()
+    assert first["Conversation"] == 3 and first["Message"] == 5  # communities.demo.messages
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert counts() == first
@@ -165,5 +167,7 @@ def test_default_extension_list_is_the_agreed_contract():
         "communities.demo.rituals",
         "communities.demo.events",
         "communities.demo.moderation",
+        "communities.demo.polls",
+        "communities.demo.messages",
         "metrics.demo",
     ]

@@ -9,6 +9,7 @@ import pytest
 
 from communities.integrations import services
 from communities.integrations.models import Webhook
+from tests.events.conftest import make_event  # noqa: F401 - the events room's fixture, for event payloads
 from tests.integrations.http_receiver import Receiver, running_receiver
 
 

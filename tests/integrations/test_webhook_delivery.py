@@ -309,3 +309,38 @@ def test_eager_mode_never_retries_inside_the_request(
     delivery = WebhookDelivery.objects.get(webhook=hook)
     assert delivery.status == DeliveryStatus.RETRYING
     assert 50 < (delivery.next_attempt_at - delivery.last_attempt_at).total_seconds() < 70
+
+
+def test_short_waits_are_countdowns_long_ones_wait_for_the_sweep(
+    receiver, make_webhook, community, member, make_thread, settings, monkeypatch
+):
+    """On a worker: 1 and 6 minute waits are countdown tasks; 36 minutes and more are queued by
+    the beat sweep (a countdown longer than the broker's visibility timeout would run twice)."""
+    from django.utils import timezone
+
+    from communities.integrations import tasks
+
+    settings.HEARTH_WEBHOOK_RETRY_BASE = 60.0
+    receiver.respond_with(500)
+    make_webhook(community, receiver, events=["thread.created"])
+    settings.HEARTH_WEBHOOK_RETRY_BASE = 60.0
+    thread = make_thread(member)
+    (delivery_id,) = services.deliveries_create(
+        event="thread.created",
+        event_id="evt-waits",
+        community_id=community.pk,
+        occurred_at=timezone.now(),
+        refs={"post_id": thread.posts.get(is_opening=True).pk},
+    )
+    queued: list[tuple] = []
+    monkeypatch.setattr(tasks.deliver, "apply_async", lambda args, **kw: queued.append((args, kw)))
+    for number in (1, 2, 3, 4):
+        tasks.deliver.run(delivery_id, number)  # as a worker runs it (not eager)
+    assert [(args, kw["countdown"]) for args, kw in queued] == [
+        ((delivery_id, 2), 60.0),
+        ((delivery_id, 3), 360.0),
+    ]
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert delivery.attempts == 4 and delivery.status == DeliveryStatus.RETRYING
+    wait = (delivery.next_attempt_at - delivery.last_attempt_at).total_seconds()
+    assert 12900 < wait < 13000  # 3.6 h, for the sweep

@@ -35,8 +35,10 @@ def test_real_worker_sends_mention_email_after_commit(
             actor_id=owner.user_id,
         )
         time.sleep(1)
-        # Nothing is queued until the transaction commits.
-        assert not NotificationEmail.objects.filter(notification_id=n.pk).exists()
+        # Nothing is queued until the transaction commits: the email row (written with the
+        # notification) is still pending and nothing was sent.
+        assert not NotificationEmail.objects.filter(notification_id=n.pk).exclude(status="pending").exists()
+        assert not (set(mail_dir.glob("*.log")) - before if mail_dir.exists() else set())
     deadline = time.monotonic() + 60
     files: list[Path] = []
     while time.monotonic() < deadline:

@@ -41,6 +41,15 @@ def _fields_for(kind: str, community, thread, post, actor) -> dict:
         }
     if kind == K.EXPORT_READY:
         return {"url": "/exports/1/"}
+    if kind == K.MESSAGE:  # about a real conversation: re-checked when the email is sent
+        from members.messages.services import conversation_start
+        from members.models import Membership
+
+        recipient = Membership.objects.filter(community=community, role="member").first().user
+        conversation = conversation_start(
+            sender=actor, recipients=[recipient], community=community, body_md="A private hello"
+        )
+        return {"community_id": community.pk, "actor_id": actor.pk, "url": conversation.get_absolute_url()}
     return {"community_id": community.pk, "url": community.get_absolute_url()}
 
 

@@ -18,6 +18,7 @@ from metrics.compute import (
     engagement_values,
     growth_values,
     judged_threads,
+    poll_values,
     thread_values,
 )
 from metrics.sql import STAFF, DayWindow, _base, _exec, _one, member_at, not_bot, ratio
@@ -194,3 +195,22 @@ def retention(w: DayWindow) -> dict[str, Any]:
         out[f"retention_{n}"] = ratio(kept, size)
         out[f"retention_{n}_eligible"] = size
     return out
+
+
+def polls(w: DayWindow, mau: int) -> dict[str, Any]:
+    """Poll voters of D: distinct people who cast a ballot in the last 30 days while a member (not
+    bots) and were active in those 30 days, one plain query."""
+    p = _base(w)
+    (voters,) = _one(
+        f"""
+        SELECT COUNT(DISTINCT b.user_id) FROM communities_pollballot b
+          JOIN communities_poll pl ON pl.id = b.poll_id
+         WHERE pl.community_id = %(c)s AND b.created_at >= %(s30)s AND b.created_at < %(end)s
+           AND {not_bot("b.user_id", w.bots)} AND {member_at("b.user_id", "b.created_at")}
+           AND EXISTS (SELECT 1 FROM metrics_activeday a
+                        WHERE a.community_id = %(c)s AND a.user_id = b.user_id
+                          AND a.day > %(ord)s - 30 AND a.day <= %(ord)s)
+        """,
+        p,
+    )
+    return poll_values(int(voters), mau)

@@ -259,6 +259,9 @@ EXPECTED_D0 = {
     "events_held_30d": 0,
     "event_rsvps_30d": 0,
     "event_attendance_rate_30d": None,
+    # No polls in this community (tests/metrics/test_poll_participation.py computes those).
+    "poll_voters_30d": 0,
+    "poll_participation_30d": 0.0,
 }
 
 # 11-02 — the DST day (ends 11-03 05:00 UTC; E's join and B's reply at 04:30/04:40 UTC belong to it).
@@ -311,6 +314,9 @@ EXPECTED_D1 = {
     "events_held_30d": 0,
     "event_rsvps_30d": 0,
     "event_attendance_rate_30d": None,
+    # No polls in this community (tests/metrics/test_poll_participation.py computes those).
+    "poll_voters_30d": 0,
+    "poll_participation_30d": 0.0,
 }
 
 # 12-10
@@ -356,6 +362,9 @@ EXPECTED_D2 = {
     "events_held_30d": 0,
     "event_rsvps_30d": 0,
     "event_attendance_rate_30d": None,
+    # No polls in this community (tests/metrics/test_poll_participation.py computes those).
+    "poll_voters_30d": 0,
+    "poll_participation_30d": 0.0,
 }
 
 
@@ -498,6 +507,7 @@ def _reference_day_by_day(c) -> tuple[dict, set]:
         v.update(metrics_reference.growth(w, v["regular_members"]))
         v.update(metrics_reference.retention(w))
         v.update(metrics_events.events_span(metrics_sql.Span(c.pk, day, day, c.tz, bots))[day])
+        v.update(metrics_reference.polls(w, v["mau"]))
         stickiness.append(v["stickiness"])
         out[day] = {k: v[k] for k in METRIC_KEYS}
         day = date.fromordinal(day.toordinal() + 1)

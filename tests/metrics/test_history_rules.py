@@ -207,6 +207,27 @@ def test_held_posts_count_from_approval_and_writing_them_is_activity(held_thread
     assert max(s["threads_eligible"] for s in _all(c)) == 2
 
 
+def test_a_reply_given_during_review_waited_zero_hours(clock, make_user):
+    """Staff can read a held thread and answer it before approving it: M replies to N's held thread
+    (03-05 10:00) at 03-05 12:00 and approves it 03-06 10:00. The thread is created at 10:00 on
+    03-06 and was answered when it appeared: a wait of 0 hours, not -22."""
+    c, space, _owner = _community(make_user, "review", hold=1)
+    m = _join(make_user, c, "review_m", T(3, 1, 9, 30), role=Role.MODERATOR)
+    n = _join(make_user, c, "review_n", T(3, 1, 10))
+    clock.set(T(3, 5, 10))
+    tn = thread_create(author=n, space=space, title="Mine", body_md="please")
+    clock.set(T(3, 5, 12))
+    assert post_create(author=m, thread=tn, body_md="welcome").status == PostStatus.PUBLISHED
+    clock.set(T(3, 6, 10))
+    post_approve(actor=m, post=tn.posts.get(is_opening=True))
+    _backfill(clock, c, T(4, 21, 1))
+    # 03-13 judges 02-05..03-06: N's thread, with M's reply.
+    check(
+        values(c.pk, d(3, 13)),
+        {"threads_eligible": 1, "replies_per_thread": 1.0, "no_reply_share": 0.0, "ttfr_median_hours": 0.0},
+    )
+
+
 def test_top_contributors_count_held_posts_from_approval(held_threads):
     """The contributor table (dashboard "top contributors") counts a post on the day it counts for:
     the approval day for a held one; rejected and undecided posts never."""

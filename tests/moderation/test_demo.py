@@ -13,7 +13,7 @@ def test_seed_is_idempotent(community, owner, member, make_thread):
     out = io.StringIO()
     seed(out)
     counts = review_queue_counts(community, viewer=owner)
-    assert counts == {"join": 1, "flag": 1, "held": 1, "all": 3}
+    assert counts == {"join": 1, "flag": 1, "held": 1, "message": 0, "all": 3}
     community.refresh_from_db()
     assert community.hold_first_posts == 1
     totals = (

@@ -191,6 +191,7 @@ def test_queue_page_query_budget(
         "join": 34,
         "flag": 33,
         "held": 33,
+        "message": 0,
         "all": 100,
     }
     client.force_login(moderator.user)

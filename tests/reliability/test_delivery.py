@@ -155,6 +155,9 @@ HEARTH_TASKS = [
     "communities.welcome_newcomer",
     "communities.welcome_sweep",
     "config.tasks.heartbeat",
+    "integrations.dispatch_event",
+    "integrations.deliver",
+    "integrations.retry_due",
 ]
 
 

@@ -77,6 +77,8 @@ EXTENSION_MODULES = [
     "communities.demo.rituals",
     "communities.demo.events",
     "communities.demo.moderation",
+    "communities.demo.polls",
+    "communities.demo.messages",
     "metrics.demo",
 ]
 RANDOM_SEED = 20241121

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("communities", "0003_post_body_search_index"),
-        ("members", "0004_notification_kind_event"),
+        ("members", "0008_notification_kinds_all_of_the_second_wave"),
     ]
 
     operations = [
