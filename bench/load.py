@@ -74,8 +74,9 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 
 SEED = """
-from communities.models import Thread, Post
-from communities.services import community_create, thread_create, post_create
+from communities.discussions.models import Thread, Post
+from communities.discussions.services import thread_create, post_create
+from communities.services import community_create
 from members.models import User, Membership
 from members.services import membership_join
 from allauth.account.models import EmailAddress

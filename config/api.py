@@ -22,6 +22,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from communities.api import router as communities_router
 from communities.discussions.api import router as discussions_router
 from communities.events.api import router as events_router
+from communities.polls.api import router as polls_router
 from members.access import LoginRequired
 from members.api import router as members_router
 from members.notifications.api import router as notifications_router
@@ -123,6 +124,7 @@ def _invalid(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
 api.add_router("", communities_router)
 api.add_router("", discussions_router)
 api.add_router("", events_router)
+api.add_router("", polls_router)
 api.add_router("", members_router)
 api.add_router("", notifications_router)
 api.add_router("", moderation_router)

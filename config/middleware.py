@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import patch_cache_control
 from django.utils.datastructures import MultiValueDict
@@ -169,8 +169,11 @@ class InputGuardMiddleware:
         except ValueError:
             return _edge_page(400, "The request's length is not a number.")
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and length > limit:
-            if request.content_type != "application/x-www-form-urlencoded" or length > HARD_LIMIT_BYTES:
+        # Multipart bodies carry files (avatars, community archives up to HEARTH_IMPORT_MAX_MB):
+        # Django streams those and limits only the other fields, so they are left to it.
+        urlencoded = request.content_type == "application/x-www-form-urlencoded"
+        if urlencoded and limit is not None and length > limit:
+            if length > HARD_LIMIT_BYTES:
                 return _edge_page(
                     413,
                     f"That was too large to send ({length / 1_048_576:.1f} MB; the limit is "
@@ -183,6 +186,12 @@ class InputGuardMiddleware:
             request._files = MultiValueDict()  # type: ignore[attr-defined]
         try:
             fields = list(request.POST.lists())
+        except RequestDataTooBig:  # a multipart text field over the limit (files are fine)
+            return _edge_page(
+                413,
+                f"That was too large to send (the limit for text is {(limit or 0) / 1_048_576:.1f} MB). "
+                "Posts are limited to 32,000 characters.",
+            )
         except Exception:  # unreadable or malformed body (multipart errors, too many fields ...)
             return _edge_page(400, "The form could not be read. Reload the page and try again.")
         values = (v for key, vs in fields for v in (key, *vs) if isinstance(v, str))

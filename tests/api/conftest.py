@@ -9,6 +9,8 @@ import pytest
 from django.core.cache import cache
 
 from members.tokens.services import token_create
+from tests.events.conftest import make_event  # noqa: F401 (fixture for the events API tests)
+from tests.polls.conftest import make_poll  # noqa: F401 (fixture for the polls API tests)
 
 ALL_SCOPES = ["read", "write", "moderate", "metrics"]
 

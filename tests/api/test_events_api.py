@@ -7,12 +7,11 @@ import pytest
 
 from communities.events.models import AmaQuestion, AmaVote, Rsvp
 from communities.events.services import question_ask
-from tests.events.conftest import make_event  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_rsvp_and_waiting_list(api, community, member, make_member, make_token, make_event):  # noqa: F811
+def test_rsvp_and_waiting_list(api, community, member, make_member, make_token, make_event):
     event = make_event(community, capacity=1)
     path = f"/communities/{community.slug}/events/{event.pk}/rsvp"
     first = api.call("put", path, {"status": "going"}, token=make_token(member.user))
@@ -28,7 +27,7 @@ def test_rsvp_and_waiting_list(api, community, member, make_member, make_token, 
 
 
 @pytest.mark.parametrize("visibility", ["listed", "secret"])
-def test_outsiders_cannot_rsvp(api, make_community, make_user, make_token, make_event, visibility):  # noqa: F811
+def test_outsiders_cannot_rsvp(api, make_community, make_user, make_token, make_event, visibility):
     community = make_community(visibility=visibility)
     event = make_event(community)
     path = f"/communities/{community.slug}/events/{event.pk}/rsvp"
@@ -41,7 +40,7 @@ def test_outsiders_cannot_rsvp(api, make_community, make_user, make_token, make_
     assert not Rsvp.objects.exists()
 
 
-def test_ama_votes(api, community, member, make_member, make_token, make_event):  # noqa: F811
+def test_ama_votes(api, community, member, make_member, make_token, make_event):
     event = make_event(community, kind="ama")
     question = question_ask(membership=member, event=event, body_md="How do you start?")
     voter = make_member(community)

@@ -2,8 +2,9 @@
 
 the owner creates an AMA next Tuesday 18:00 Europe/Berlin; a member whose profile time zone is
 America/New_York sees 12:00 their time, answers "going", asks a question and upvotes another
-member's; the .ics download parses back with icalendar to the right instant; the reminder job
-run twice leaves exactly one reminder per person.
+member's; the .ics download parses back with icalendar to the right instant; a poll in the AMA's
+thread is voted on by three members in their browsers; the reminder job run twice leaves exactly
+one reminder per person.
 
 (The real-worker version of the reminder step is tests/integration/test_events_reminders.py.)
 """
@@ -21,6 +22,7 @@ from playwright.sync_api import expect
 
 from communities.events import services
 from communities.events.models import AmaQuestion, AmaVote, Event, Rsvp
+from communities.polls.models import Poll, PollChoice
 from members.models import Membership, Role
 from members.notifications.models import Notification
 from tests.conftest import PASSWORD
@@ -42,9 +44,28 @@ def log_in(page, handle: str) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def poll_step(journeys, event: Event) -> None:
-    """Hook for the polls engineer (issue 15): add a poll to ``event.thread`` and have three
-    members vote in their browsers. Intentionally empty until communities/polls lands."""
+def poll_step(journey, owner_page, event: Event, voters: list[Membership]) -> None:
+    """The owner adds a poll to the AMA's discussion thread; three members vote, each in their own
+    browser; the stored counts match what they chose."""
+    thread = event.thread
+    owner_page.goto(f"/c/{event.community.slug}/t/{thread.pk}/polls/new/")
+    owner_page.get_by_label("Question").fill("Which topic should we start with?")
+    owner_page.locator("#id_choices").fill("Roadmap\nContributing\nReleases")
+    owner_page.get_by_role("button", name="Add poll").click()
+    owner_page.wait_for_url(re.compile(rf"/c/{event.community.slug}/t/{thread.pk}"))
+    poll = Poll.objects.get(thread=thread)
+    for membership, pick in zip(voters, ["Roadmap", "Contributing", "Roadmap"], strict=True):
+        v = journey(f"events-poll-{membership.user.handle}")
+        v.page.set_default_timeout(10_000)
+        log_in(v.page, membership.user.handle)
+        v.page.goto(thread.get_absolute_url())
+        v.page.locator(f"#poll-{poll.pk}").get_by_label(pick).check()
+        v.page.locator(f"#poll-{poll.pk}").get_by_role("button", name="Vote").click()
+        expect(v.page.locator(f"#poll-{poll.pk} .poll-results")).to_be_visible()
+        v.snapshot("voted in the AMA poll")
+        v.assert_clean()
+    counts = dict(PollChoice.objects.filter(poll=poll).values_list("label", "vote_count"))
+    assert counts == {"Roadmap": 2, "Contributing": 1, "Releases": 0}
 
 
 def test_events_journey(journey, make_community, make_member, make_user):
@@ -131,8 +152,9 @@ def test_events_journey(journey, make_community, make_member, make_user):
     feed = icalendar.Calendar.from_ical(npage.request.get(feed_url).body())
     assert [e.decoded("dtstart").astimezone(UTC) for e in feed.walk("VEVENT")] == [start_utc]
 
-    # 4. (Polls: a poll in the event thread voted by three members — see poll_step.)
-    poll_step(journey, event)
+    # 4. A poll in the event's thread, voted on by three members.
+    third = make_member(community, user=make_user("tess", display_name="Tess"))
+    poll_step(journey, page, event, [ny, other, third])
 
     # 5. The reminder job, run twice at 50 minutes before: one reminder per person.
     other_rsvp = services.rsvp_set(membership=other, event=event, status="maybe")

@@ -32,6 +32,12 @@ def test_a_real_worker_builds_the_archive(transactional_db, celery_worker_proc):
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
         assert "manifest.json" in zf.namelist() and zf.testzip() is None
     assert export.size == path.stat().st_size and export.progress == 100
+    # The job is marked done first, then the owner is notified (a separate write): wait for it.
+    celery_worker_proc.wait_for(
+        lambda: Notification.objects.filter(recipient=community.created_by, kind="export_ready").exists(),
+        timeout=30,
+        message="the owner was notified",
+    )
     assert Notification.objects.filter(recipient=community.created_by, kind="export_ready").count() == 1
     # The worker is shared by the session: let it finish this test's follow-up (the owner's email)
     # before the database is flushed under it.

@@ -72,7 +72,7 @@ def test_embedded_run_serves_demo_runs_tasks_and_stops_cleanly(tmp_path):
         )  # fmt: skip
     worker_pid = None
     try:
-        home = wait_until(lambda: get(f"http://127.0.0.1:{port}/"), 180, "serving the home page", log)
+        home = wait_until(lambda: get(f"http://127.0.0.1:{port}/"), 600, "serving the home page", log)
         assert "Night Owls Writing Circle" in home and "Founders" not in home
         # Hearth's own 404 page (not Django's debug page), with a way back.
         try:
@@ -99,7 +99,7 @@ def test_embedded_run_serves_demo_runs_tasks_and_stops_cleanly(tmp_path):
         assert not mail.exists() or not any(mail.iterdir())
         worker_pid = int((tmp_path / "worker.pid").read_text())
         worker_log = tmp_path / "worker.log"
-        wait_until(lambda: worker_log.exists() and " ready." in worker_log.read_text(), 60, "ready", log)
+        wait_until(lambda: worker_log.exists() and " ready." in worker_log.read_text(), 180, "ready", log)
 
         # Enqueue from a separate process with the web settings (tasks not eager): the embedded
         # worker must pick it up from the filesystem queue.
@@ -118,7 +118,7 @@ def test_embedded_run_serves_demo_runs_tasks_and_stops_cleanly(tmp_path):
             beat = json.loads(beat_file.read_text())
             return beat if beat["token"] == "from-the-web-side" else None
 
-        beat = wait_until(beat_from_worker, 60, "the worker running the enqueued task", worker_log)
+        beat = wait_until(beat_from_worker, 180, "the worker running the enqueued task", worker_log)
         assert beat["pid"] == worker_pid
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/healthz", headers={"Authorization": "Bearer embedded-test"}

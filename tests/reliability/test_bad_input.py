@@ -272,3 +272,16 @@ def test_oversized_multipart_post_gets_a_clear_413(community, member, thread):
     response = client.post(reverse("thread-reply", args=[community.slug, thread.pk]), {"body": text})
     assert response.status_code == 413
     assert "32,000 characters" in response.content.decode()
+
+
+def test_big_file_uploads_pass_the_guard(rf):
+    """Multipart bodies carry files (avatars, community archives): only their text fields are
+    limited, so a 3 MB upload is not refused at the edge."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from config.middleware import InputGuardMiddleware
+
+    upload = SimpleUploadedFile("archive.zip", b"x" * (3 * 1024 * 1024), content_type="application/zip")
+    request = rf.post("/c/x/import/", {"archive": upload, "note": "ok"})
+    assert InputGuardMiddleware(lambda r: None).check(request) is None
+    assert request.FILES["archive"].size == 3 * 1024 * 1024

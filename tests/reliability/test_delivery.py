@@ -179,6 +179,18 @@ def test_visibility_timeout_fits_the_longest_countdown():
     assert longest < visibility <= 3600, (longest, visibility)
 
 
+def test_no_countdown_outlives_the_visibility_timeout():
+    """Webhook retries wait up to hours: those waits go to the retry_due sweep, not a countdown."""
+    from django.conf import settings
+
+    from config.celery import RETRY_BACKOFF_MAX as COUNTDOWN_LIMIT
+
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > COUNTDOWN_LIMIT
+    for name, task in app.tasks.items():
+        if not name.startswith("celery."):
+            assert getattr(task, "retry_backoff_max", 0) <= COUNTDOWN_LIMIT, name
+
+
 def test_beat_runs_the_stuck_work_sweep():
     entries = {e["task"]: e for e in app.conf.beat_schedule.values()}
     assert "members.tasks.sweep_stuck_work" in entries
