@@ -16,8 +16,10 @@ from communities.discussions import selectors, services
 from communities.discussions.forms import SpaceForm
 from communities.discussions.views import thread_list_context
 from communities.forms import CommunityCreateForm, CommunitySettingsForm, DirectorySearchForm, HandOverForm
+from communities.models import Visibility
 from communities.selectors import directory
 from communities.services import community_create, community_update
+from config.middleware import cache_publicly
 from members import access
 from members.selectors import active_member_by_handle, join_state, member_count
 from members.services import MembershipError, membership_hand_over
@@ -77,7 +79,10 @@ def community_home(request: HttpRequest, slug: str) -> HttpResponse:
     ctx: dict = {"threads": []}
     if acc.can_read:
         ctx.update(thread_list_context(request, acc))
-    return render(request, "communities/home.html", _community_context(request, acc, nav="home", **ctx))
+    response = render(request, "communities/home.html", _community_context(request, acc, nav="home", **ctx))
+    if acc.can_read and acc.community.visibility == Visibility.PUBLIC:
+        cache_publicly(request, response)
+    return response
 
 
 @require_GET

@@ -118,14 +118,9 @@ def thread_live(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse
 
 
 def unread_count(user: User) -> int:
-    from members.notifications.models import Notification
-    from members.notifications.selectors import visible_notifications_q
+    from members.notifications.selectors import unread_count as cached_unread_count
 
-    return (
-        Notification.objects.filter(recipient=user, read_at__isnull=True)
-        .filter(visible_notifications_q(user))
-        .count()
-    )
+    return cached_unread_count(user)
 
 
 @never_cache

@@ -212,6 +212,35 @@ class PrivateCacheMiddleware:
         from django.conf import settings
 
         response = self.get_response(request)
+        public_max_age = getattr(response, "hearth_public_max_age", None)
+        if public_max_age and "Cache-Control" not in response and _shareable(request, response):
+            patch_cache_control(response, public=True, max_age=public_max_age)
         if "Cache-Control" not in response and settings.SESSION_COOKIE_NAME in request.COOKIES:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+def _shareable(request: HttpRequest, response: HttpResponse) -> bool:
+    """The same bytes for every anonymous visitor: a GET without a session answered 200 without
+    setting a cookie (a page with a form sets the CSRF cookie and stays uncached)."""
+    from django.conf import settings
+
+    return (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not response.cookies
+    )
+
+
+def cache_publicly(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Let shared caches (a reverse proxy, a CDN) keep this anonymous page for
+    ``HEARTH_ANONYMOUS_MAX_AGE`` seconds. Call only for content anyone may read (a public
+    community's pages); :class:`PrivateCacheMiddleware` applies it only when the response is
+    the same for every anonymous visitor (no session, no cookie set)."""
+    from django.conf import settings
+
+    max_age = settings.HEARTH_ANONYMOUS_MAX_AGE
+    if max_age and not request.user.is_authenticated:
+        response.hearth_public_max_age = max_age  # type: ignore[attr-defined]
+    return response

@@ -122,6 +122,14 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL: unsupported database scheme")
     # Heal after a database restart without restarting the app.
     _db["CONN_HEALTH_CHECKS"] = True
+    # Behind a transaction-pooling PgBouncer (DATABASE_POOLER=transaction) consecutive
+    # transactions may run on different server connections: no server-side cursors (a cursor
+    # outlives its transaction in .iterator()) and no prepared statements (psycopg 3 prepares a
+    # query after 5 runs on a connection; PgBouncer before 1.21 cannot route them).
+    DATABASE_POOLER = env_choice("DATABASE_POOLER", "none", {"none", "transaction"})
+    if DATABASE_POOLER == "transaction" and "postgres" in _db["ENGINE"]:
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db.setdefault("OPTIONS", {})["prepare_threshold"] = None
     DATABASES = {"default": _db}
 else:
     DATABASES = {
@@ -370,6 +378,9 @@ HEARTH_POSTS_PER_PAGE = env_int("HEARTH_POSTS_PER_PAGE", 50, minimum=5, maximum=
 HEARTH_THREADS_PER_PAGE = env_int("HEARTH_THREADS_PER_PAGE", 30, minimum=5, maximum=200)
 HEARTH_SEARCH_PER_PAGE = env_int("HEARTH_SEARCH_PER_PAGE", 20, minimum=5, maximum=100)
 HEARTH_NOTIFICATIONS_PER_PAGE = env_int("HEARTH_NOTIFICATIONS_PER_PAGE", 30, minimum=5, maximum=200)
+# Seconds a shared cache (reverse proxy, CDN) may keep an anonymous page of a public community
+# (community home, thread page); 0 turns it off. Only pages that set no cookie are marked.
+HEARTH_ANONYMOUS_MAX_AGE = env_int("HEARTH_ANONYMOUS_MAX_AGE", 60, minimum=0, maximum=3600)
 HEARTH_QUEUE_PER_PAGE = env_int("HEARTH_QUEUE_PER_PAGE", 25, minimum=5, maximum=200)
 
 HEARTH_EXPORT_TTL_HOURS = env_int("HEARTH_EXPORT_TTL_HOURS", 48, minimum=1, maximum=24 * 30)

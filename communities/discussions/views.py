@@ -21,6 +21,7 @@ from communities.discussions import selectors, services
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
 from communities.highlights import selectors as highlight_selectors
+from communities.models import Visibility
 from communities.needs_reply import selectors as needs_reply_selectors
 from communities.polls import selectors as poll_selectors
 from communities.polls import services as poll_services
@@ -29,6 +30,7 @@ from communities.tags import selectors as tag_selectors
 from communities.tags import services as tag_services
 from communities.tags.forms import ThreadTagsForm
 from config.inputs import parse_int
+from config.middleware import cache_publicly
 from members import access
 from members.submissions.services import submit_once
 from moderation import services as moderation_services
@@ -193,7 +195,10 @@ def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: 
             post_id=max(r["post"].pk for r in ctx["rows"]),
             known=ctx["last_read"],
         )
-    return render(request, "communities/thread.html", ctx)
+    response = render(request, "communities/thread.html", ctx)
+    if acc.community.visibility == Visibility.PUBLIC:
+        cache_publicly(request, response)
+    return response
 
 
 @require_GET

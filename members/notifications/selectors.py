@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Exists,
     OuterRef,
@@ -67,3 +68,28 @@ def email_deliveries(user: User) -> dict[str, str]:
     """Every kind with the user's choice (or the default)."""
     chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
     return {kind: chosen.get(kind, default) for kind, default in DEFAULT_EMAIL_DELIVERY.items()}
+
+
+# The header bell's count is read on every page a member opens and changes only when a
+# notification is made or read: cached per member, forgotten after commit of either
+# (``members.notifications.services.unread_count_forget``). The TTL bounds what no write
+# path forgets: a notification becoming invisible when its reader leaves a community.
+UNREAD_COUNT_TTL = 120
+
+
+def unread_count_key(user_id: int) -> str:
+    return f"notif-unread:{user_id}"
+
+
+def unread_count(user: User) -> int:
+    """Unread notifications the notifications page would show (the bell's number): no query
+    when cached. The cached value carries the account's creation time, so an account that
+    reuses an id (SQLite test databases do) never reads another's count."""
+    stamp = user.date_joined.timestamp()
+    cached = cache.get(unread_count_key(user.pk))
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == stamp:
+        return int(cached[1])
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    count = unread.filter(visible_notifications_q(user)).count()
+    cache.set(unread_count_key(user.pk), (stamp, count), UNREAD_COUNT_TTL)
+    return count

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
+from django.db import transaction
+
 from config.jobs import enqueue_on_commit
 from members.notifications.models import DeliveryStatus, Notification, NotificationEmail
+from members.notifications.selectors import unread_count_key
 from members.profiles.models import MutedMember
+
+
+def unread_count_forget(user_id: int) -> None:
+    """The member's unread count changed (a notification made or read): recount on their next
+    page. Forgotten now and again after commit (a page counting before the commit may have
+    stored the old number in between)."""
+    cache.delete(unread_count_key(user_id))
+    transaction.on_commit(lambda: cache.delete(unread_count_key(user_id)))
 
 
 def notification_create(
@@ -56,6 +68,7 @@ def notification_create(
         status=DeliveryStatus.PENDING if send_email else DeliveryStatus.SKIPPED,
         reason="" if send_email else "in-app only",
     )
+    unread_count_forget(recipient_id)
     if send_email:
         # Once the event is committed, trouble queueing its email (broker down, or an SMTP error
         # when tasks run eagerly) is logged by the helper, never turned into an error page.

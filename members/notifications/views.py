@@ -16,6 +16,7 @@ from config.inputs import parse_int
 from members.notifications.emails import unsubscribe_apply, unsubscribe_read
 from members.notifications.models import Notification
 from members.notifications.selectors import NOTIFICATIONS_PER_PAGE, visible_notifications
+from members.notifications.services import unread_count_forget
 
 
 @require_GET
@@ -41,6 +42,7 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
         raise Http404
     if n.read_at is None:
         type(n).objects.filter(pk=n.pk).update(read_at=timezone.now())
+        unread_count_forget(request.user.pk)
     if n.url and url_has_allowed_host_and_scheme(n.url, allowed_hosts={request.get_host()}):
         return redirect(n.url)
     return redirect("notifications")
@@ -61,6 +63,7 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
     Notification.objects.filter(pk__in=list(qs.values_list("pk", flat=True)[:1000])).update(
         read_at=timezone.now()
     )
+    unread_count_forget(request.user.pk)
     return redirect("notifications")
 
 

@@ -55,6 +55,10 @@ def run_setup(tmp_path: Path, probe: str = "''", **env: str) -> subprocess.Compl
         ),
         ({"DJANGO_DEBUG": "true", "HEARTH_INVITE_ONLY_SIGNUP": "sure"}, "HEARTH_INVITE_ONLY_SIGNUP"),
         ({"DJANGO_DEBUG": "true", "SECURE_HSTS_SECONDS": "-5"}, "SECURE_HSTS_SECONDS"),
+        (
+            {"DJANGO_DEBUG": "true", "DATABASE_URL": "postgres://u@db/h", "DATABASE_POOLER": "session"},
+            "DATABASE_POOLER",
+        ),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(tmp_path, env, named):
@@ -99,3 +103,20 @@ def test_production_values_are_read(tmp_path):
     assert "a-long-secret-read-from-a-file" in out
     assert "['hearth.example.org', 'www.hearth.example.org']" in out
     assert out.rstrip().endswith("587 False False")  # port, DEBUG off, tasks go to the worker
+
+
+def test_transaction_pooler_turns_off_server_side_cursors_and_prepared_statements(tmp_path):
+    probe = (
+        "settings.DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS', False), "
+        "'prepare_threshold' in settings.DATABASES['default'].get('OPTIONS', {}), "
+        "settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold', 'unset')"
+    )
+    url = "postgres://hearth@db.internal:6432/hearth"
+    pooled = run_setup(
+        tmp_path, probe=probe, DJANGO_DEBUG="true", DATABASE_URL=url, DATABASE_POOLER="transaction"
+    )
+    assert pooled.returncode == 0, pooled.stderr
+    assert pooled.stdout.strip() == "OK True True None"
+    direct = run_setup(tmp_path, probe=probe, DJANGO_DEBUG="true", DATABASE_URL=url)
+    assert direct.returncode == 0, direct.stderr
+    assert direct.stdout.strip() == "OK False False unset"
