@@ -37,9 +37,7 @@ def floor_list(request: HttpRequest, slug: str) -> HttpResponse:
     threads = Thread.objects.filter(community=community).select_related("author").order_by("-last_post_at")
     total = threads.count()  # 2
     rows = list(threads[: settings.HEARTH_THREADS_PER_PAGE])  # 3
-    return render(
-        request, "bench/floor_list.html", {"community": community, "threads": rows, "total": total}
-    )
+    return render(request, "bench/floor_list.html", {"community": community, "threads": rows, "total": total})
 
 
 urlpatterns = [

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import secrets
 import shutil
 import signal
 import statistics
@@ -95,11 +94,16 @@ def seed() -> dict[str, str]:
     )
     space = Space.objects.create(community=community, name="General", slug="general")
     users = User.objects.bulk_create(
-        [User(handle=f"reader{i}", email=f"reader{i}@example.com", display_name=f"Reader {i}") for i in range(40)]
+        [
+            User(handle=f"reader{i}", email=f"reader{i}@example.com", display_name=f"Reader {i}")
+            for i in range(40)
+        ]
     )
     Membership.objects.bulk_create(
         [
-            Membership(user=u, community=community, role=Role.OWNER if i == 0 else Role.MEMBER, joined_at=start)
+            Membership(
+                user=u, community=community, role=Role.OWNER if i == 0 else Role.MEMBER, joined_at=start
+            )
             for i, u in enumerate(users)
         ]
     )
@@ -268,7 +272,9 @@ def run_wrk(url: str, seconds: int, cookie: str | None) -> tuple[int, float, int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, help="profile N in-process requests per page")
@@ -281,8 +287,10 @@ def main() -> None:
     env = _env()
     os.environ.update(env)
     _reset_database(url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
     if os.environ.get("REDIS_URL"):
         import redis
 
@@ -299,7 +307,16 @@ def main() -> None:
     connections.close_all()
     base = f"http://127.0.0.1:{PORT}"
     server = subprocess.Popen(  # noqa: S603
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", "2", "--worker-class", "sync"],
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            "2",
+            "--worker-class",
+            "sync",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -315,7 +332,7 @@ def main() -> None:
         cpu: dict[str, list[float]] = {label: [] for label, _, _ in PAGES}
         rps: dict[str, list[float]] = {label: [] for label, _, _ in PAGES}
         errors = 0
-        for label, key, signed_in in PAGES:  # warm every page in both workers
+        for _label, key, signed_in in PAGES:  # warm every page in both workers
             run_wrk(base + urls[key], 1, urls["cookie"] if signed_in else None)
         for _ in range(args.rounds):
             for label, key, signed_in in PAGES:
@@ -330,7 +347,9 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     floor = {"thread": statistics.median(cpu[PAGES[0][0]]), "list": statistics.median(cpu[PAGES[5][0]])}
-    print(f"\nposts per page {POSTS_PER_PAGE}; {args.rounds} rounds × {args.seconds} s per page; load average {load:.1f}")
+    print(
+        f"\nposts per page {POSTS_PER_PAGE}; {args.rounds} rounds × {args.seconds} s per page; load average {load:.1f}"
+    )
     print("\n| page | app CPU ms/request | × floor | requests/s | SQL queries |")
     print("|---|---:|---:|---:|---:|")
     for label, key, signed_in in PAGES:

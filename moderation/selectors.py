@@ -60,9 +60,14 @@ def word_filters(community_id: int) -> list[WordFilter]:
     return list(WordFilter.objects.filter(community_id=community_id).order_by("phrase")[:500])
 
 
-def pending_warnings(user: object, community: Community) -> list[Sanction]:
-    """Warnings the member has not acknowledged yet (shown as a banner on community pages)."""
+def pending_warnings(
+    user: object, community: Community, membership: Membership | None = None
+) -> list[Sanction]:
+    """Warnings the member has not acknowledged yet (shown as a banner on community pages). A
+    membership loaded by the access policy says whether there are any (no query when none)."""
     if not getattr(user, "is_authenticated", False):
+        return []
+    if membership is not None and getattr(membership, "has_pending_warnings", True) is False:
         return []
     return list(
         Sanction.objects.filter(

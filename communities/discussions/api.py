@@ -212,16 +212,14 @@ def thread_posts(
     _, (thread, acc) = community(request, TokenScope.READ, access.thread_for_reader, slug, thread_id)
     user_id = acc.membership.user_id if acc.membership else None
     qs = selectors.with_muted_authors(
-        selectors.with_reaction_counts(
-            selectors.thread_posts(thread=thread, membership=acc.membership), user_id
-        ),
-        user_id,
+        selectors.thread_posts(thread=thread, membership=acc.membership), user_id
     )
     rows, next_cursor = cursor_page(
         qs, order=["created_at", "id"], cursor=filters.cursor, limit=filters.limit, salt=f"posts:{thread.pk}"
     )
+    reactions = selectors.reaction_summary([p.pk for p in rows], user_id)
     return {
-        "items": [_post_out(p, acc, request, selectors.reactions_of(p)) for p in rows],
+        "items": [_post_out(p, acc, request, reactions[p.pk]) for p in rows],
         "next_cursor": next_cursor,
     }
 

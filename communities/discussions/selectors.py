@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -93,11 +95,12 @@ def thread_list(
     return qs
 
 
-def thread_posts(*, thread: Thread, membership: Membership | None) -> QuerySet[Post]:
+def thread_posts(*, thread: Thread | None, membership: Membership | None) -> QuerySet[Post]:
     """Posts of the thread in order: what the viewer may see, plus placeholders for removed
-    published posts (the template shows the body only to staff)."""
+    published posts (the template shows the body only to staff). ``thread=None``: every thread's
+    (for a subquery that filters on an outer thread)."""
     visible = visible_posts_q(membership)
-    qs = Post.objects.filter(thread=thread)
+    qs = Post.objects.all() if thread is None else Post.objects.filter(thread=thread)
     if visible:  # an empty Q means "everything" (staff); OR-ing it would match nothing extra
         qs = qs.filter(visible | Q(status=PostStatus.PUBLISHED, removed_at__isnull=False))
     return qs.select_related("author", "reply_to", "reply_to__author").order_by("created_at", "id")
@@ -113,31 +116,6 @@ def with_muted_authors(qs: QuerySet[Post], user_id: int | None) -> QuerySet[Post
     if user_id is None:
         return qs.annotate(by_muted=Value(False))
     return qs.annotate(by_muted=_muted_author(user_id))
-
-
-def with_reaction_counts(qs: QuerySet[Post], user_id: int | None) -> QuerySet[Post]:
-    """Annotate each post with ``rc_<kind>`` (count) and ``rm_<kind>`` (the viewer's) for the
-    fixed reaction set, in the posts query itself (no extra query, no N+1)."""
-    ann = {}
-    for kind in ReactionKind.values:
-        ann[f"rc_{kind}"] = Count("reactions", filter=Q(reactions__kind=kind))
-        ann[f"rm_{kind}"] = Count(
-            "reactions", filter=Q(reactions__kind=kind, reactions__user_id=user_id or 0)
-        )
-    return qs.annotate(**ann)
-
-
-def reactions_of(post: Post) -> list[dict]:
-    """The reaction bar of a post annotated by with_reaction_counts."""
-    return [
-        {
-            "kind": kind.value,
-            "emoji": kind.label,
-            "count": getattr(post, f"rc_{kind.value}"),
-            "mine": getattr(post, f"rm_{kind.value}") > 0,
-        }
-        for kind in ReactionKind
-    ]
 
 
 def reaction_summary(post_ids: list[int], user_id: int | None) -> dict[int, list[dict]]:
@@ -189,33 +167,31 @@ def first_unread_post(*, thread: Thread, membership: Membership) -> Post | None:
     )
 
 
-def reader_state(*, membership: Membership, thread: Thread) -> tuple[int | None, str | None, int]:
-    """The reader's marker (None if never read), subscription level and the number of posts
-    they see in the thread (for pagination), in one query."""
-    user_id = membership.user_id
-    visible = thread_posts(thread=thread, membership=membership).filter(thread=OuterRef("pk"))
-    row = (
-        Thread.objects.filter(pk=thread.pk)
-        .annotate(
-            marker=Subquery(
-                ThreadReadState.objects.filter(user_id=user_id, thread=OuterRef("pk")).values(
-                    "last_read_post_id"
-                )[:1]
-            ),
-            level=Subquery(
-                ThreadSubscription.objects.filter(user_id=user_id, thread=OuterRef("pk")).values("level")[:1]
-            ),
-            n_posts=Subquery(
+def reader_annotations(membership: Membership | None) -> dict[str, Any]:
+    """For the thread query (``access.thread_for_reader(annotate=...)``): the number of posts the
+    viewer sees (``n_posts``, for pagination) and, for members, their read marker (``marker``,
+    None if never read) and subscription level (``level``)."""
+    visible = thread_posts(thread=None, membership=membership).filter(thread=OuterRef("pk"))
+    out: dict[str, Any] = {
+        "n_posts": Coalesce(
+            Subquery(
                 visible.order_by().values("thread").annotate(n=Count("id")).values("n")[:1],
                 output_field=IntegerField(),
             ),
+            Value(0),
         )
-        .values("marker", "level", "n_posts")
-        .first()
-    )
-    if row is None:
-        return None, None, 0
-    return row["marker"], row["level"], row["n_posts"] or 0
+    }
+    if membership is not None:
+        user_id = membership.user_id
+        out["marker"] = Subquery(
+            ThreadReadState.objects.filter(user_id=user_id, thread=OuterRef("pk")).values(
+                "last_read_post_id"
+            )[:1]
+        )
+        out["level"] = Subquery(
+            ThreadSubscription.objects.filter(user_id=user_id, thread=OuterRef("pk")).values("level")[:1]
+        )
+    return out
 
 
 def read_marker(*, user_id: int, thread: Thread) -> int | None:

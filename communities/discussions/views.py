@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities import markdown as communities_markdown
-from communities.discussions import selectors, services
+from communities.discussions import post_blocks, selectors, services
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
 from communities.highlights import selectors as highlight_selectors
@@ -102,43 +102,50 @@ def _thread_context(
 ) -> dict:
     membership = acc.membership
     user_id = membership.user_id if membership else None
-    # Reaction counts come with the posts (annotations): one query for posts and reactions.
-    # Posts by members the viewer muted are flagged in the same query and shown collapsed.
-    posts_qs = selectors.with_muted_authors(
-        selectors.with_reaction_counts(selectors.thread_posts(thread=thread, membership=membership), user_id),
-        user_id,
+    # Posts by members the viewer muted are flagged in the posts query and shown collapsed.
+    posts_qs = highlight_selectors.with_featured(
+        selectors.with_muted_authors(selectors.thread_posts(thread=thread, membership=membership), user_id)
     )
-    posts_qs = highlight_selectors.with_featured(posts_qs)
     paginator = Paginator(posts_qs, selectors.POSTS_PER_PAGE)
-    last_read = None
-    level = None
-    if membership is not None:
-        last_read, level, n_posts = selectors.reader_state(membership=membership, thread=thread)
-        paginator.__dict__["count"] = n_posts  # counted in the reader-state query: one query fewer
+    last_read = getattr(thread, "marker", None)
+    level = getattr(thread, "level", None)
+    if hasattr(thread, "n_posts"):
+        paginator.__dict__["count"] = thread.n_posts  # counted in the thread query: no COUNT
     page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
     posts = list(page.object_list)
+    # The page's reactions in one query over its post ids (not a GROUP BY over the thread).
+    reactions = selectors.reaction_summary([p.pk for p in posts], user_id)
     is_staff = access.is_staff(membership)
-    rows = []
-    for p in posts:
-        rows.append(
-            {
-                "post": p,
-                "reactions": selectors.reactions_of(p),
-                "is_new": membership is not None and last_read is not None and p.pk > last_read,
-                "can_edit": access.can_edit_post(membership, p),
-                "can_restore": access.can_restore_post(membership, p),
-                "can_history": p.edited_at is not None and access.can_see_post_history(membership, p),
-                "show_body": p.removed_at is None
-                or is_staff
-                or (membership is not None and p.author_id == membership.user_id),
-            }
+    can_reply = membership is not None and (not thread.locked or is_staff)
+    p_base = _post_base(acc.community.slug)
+    u_base = reverse("profile", args=["x"])[: -len("x/")]
+    viewer = post_blocks.PageViewer(
+        membership=membership,
+        is_staff=is_staff,
+        can_reply=can_reply,
+        community_slug=acc.community.slug,
+        p_base=p_base,
+        u_base=u_base,
+    )
+    links = post_blocks.page_links(acc.community.slug)
+    values = [
+        post_blocks.block_values(
+            p,
+            viewer=viewer,
+            reactions=reactions[p.pk],
+            is_new=membership is not None and last_read is not None and p.pk > last_read,
+            links=links,
         )
+        for p in posts
+    ]
+    blocks = post_blocks.blocks_for_page(request, values, viewer)
+    rows = [{"post": p, "html": html} for p, html in zip(posts, blocks, strict=True)]
     # Long threads: offer the jump whenever the first unread post may be on another page
     # (the target works it out, and lands on the composer when everything is read).
     has_unread_elsewhere = membership is not None and last_read is not None and page.has_other_pages()
     # Polls sit under the opening post, on the first page (at most two queries, none on others).
     polls = []
-    if page.number == 1:
+    if page.number == 1 and getattr(thread, "has_polls", True):
         polls = poll_selectors.thread_polls(
             thread_id=thread.pk,
             user_id=user_id,
@@ -150,7 +157,7 @@ def _thread_context(
     return {
         "polls": polls,
         "can_add_poll": access.can_add_poll(membership, thread),
-        "thread_tag_list": tag_selectors.thread_tags(thread),
+        "thread_tag_list": tag_selectors.thread_tags(thread) if getattr(thread, "has_tags", True) else [],
         "can_tag": access.can_tag_thread(membership, thread),
         "community": acc.community,
         "access": acc,
@@ -162,16 +169,25 @@ def _thread_context(
         "subscription": level,
         "is_staff": is_staff,
         "jump_unread": has_unread_elsewhere,
-        "can_reply": membership is not None and (not thread.locked or is_staff),
-        # Post URLs built from one reversed prefix: reversing ~5 URLs per post dominated rendering.
-        "p_base": _post_base(acc.community.slug),
-        "u_base": reverse("profile", args=["x"])[: -len("x/")],
+        "can_reply": can_reply,
+        "p_base": p_base,
+        "u_base": u_base,
+    }
+
+
+def _page_annotations(membership: object) -> dict:
+    """What the thread page reads with the thread itself: the reader state and whether the
+    thread has polls or tags (their queries run only when it has)."""
+    return {
+        **selectors.reader_annotations(membership),  # type: ignore[arg-type]
+        "has_polls": poll_selectors.has_polls(),
+        "has_tags": tag_selectors.has_tags(),
     }
 
 
 @require_GET
 def thread_detail(request: HttpRequest, slug: str, thread_id: int, thread_slug: str = "") -> HttpResponse:
-    thread, acc = access.thread_for_reader(request.user, slug, thread_id)
+    thread, acc = access.thread_for_reader(request.user, slug, thread_id, annotate=_page_annotations)
     ctx = _thread_context(request, thread, acc, request.GET.get("page"))
     reply_to = None
     initial = {}
@@ -300,7 +316,8 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
-    thread, acc = access.thread_for_member(request.user, slug, thread_id)
+    # The page's annotations too: a refused reply shows the thread page again, as it was.
+    thread, acc = access.thread_for_member(request.user, slug, thread_id, annotate=_page_annotations)
     form = ReplyForm(request.POST)
 
     def write() -> Post:

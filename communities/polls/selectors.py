@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from communities.polls.models import Poll, PollBallot, PollChoice, PollVote, ResultsShown
@@ -100,6 +100,11 @@ def _view(
             )
         )
     return view
+
+
+def has_polls() -> Exists:
+    """For a thread query: whether the thread has any poll (the page skips the polls query if not)."""
+    return Exists(Poll.objects.filter(thread_id=OuterRef("pk")))
 
 
 def thread_polls(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from communities.discussions.models import Thread
 from communities.models import Community
@@ -52,6 +52,11 @@ def with_tags(qs: QuerySet[Thread]) -> QuerySet[Thread]:
 
 def tagged(qs: QuerySet[Thread], tag: Tag) -> QuerySet[Thread]:
     return qs.filter(thread_tags__tag=tag)
+
+
+def has_tags() -> Exists:
+    """For a thread query: whether the thread has any tag (the page skips the tags query if not)."""
+    return Exists(ThreadTag.objects.filter(thread_id=OuterRef("pk")))
 
 
 def thread_tags(thread: Thread) -> list[Tag]:

@@ -6,11 +6,13 @@ The package docstring (``members/access/__init__.py``) lists the answers; this p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -25,6 +27,7 @@ from members.models import (
     MembershipStatus,
     Role,
 )
+from moderation.models import Sanction, SanctionKind
 
 
 class LoginRequired(Exception):
@@ -229,27 +232,55 @@ def visible_posts_q(membership: Membership | None) -> Q:
 # --- Object access functions: each returns what the page needs or raises -----------------------
 
 
-def _community_by_slug(slug: str) -> Community:
-    """The community, with its active member count (``active_members``) for the page header
-    computed in the same query."""
+def _active_members(community_ref: str) -> Coalesce:
     active = (
-        Membership.objects.filter(community=OuterRef("pk"), status=MembershipStatus.ACTIVE)
+        Membership.objects.filter(community=OuterRef(community_ref), status=MembershipStatus.ACTIVE)
         .order_by()
         .values("community")
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(active), 0)
+
+
+def _community_by_slug(slug: str) -> Community:
+    """The community, with its active member count (``active_members``) for the page header
+    computed in the same query."""
     try:
-        return Community.objects.annotate(active_members=Coalesce(Subquery(active), 0)).get(slug=slug)
+        return Community.objects.annotate(active_members=_active_members("pk")).get(slug=slug)
     except Community.DoesNotExist:
         raise Http404 from None
+
+
+def _membership_by_slug(user: object, slug: str) -> Membership | None:
+    """The viewer's active membership with its community (and the community's member count) in one
+    query; ``has_pending_warnings`` tells the notice banner whether it needs its own query."""
+    warnings = Sanction.objects.filter(
+        community_id=OuterRef("community_id"),
+        user_id=OuterRef("user_id"),
+        kind=SanctionKind.WARN,
+        seen_at__isnull=True,
+        lifted_at__isnull=True,
+    )
+    membership = (
+        Membership.objects.filter(user=user, community__slug=slug, status=MembershipStatus.ACTIVE)
+        .select_related("community")
+        .annotate(community_members=_active_members("community_id"), has_pending_warnings=Exists(warnings))
+        .first()
+    )
+    if membership is not None:
+        membership.community.active_members = membership.community_members  # type: ignore[attr-defined]
+        membership.user = user  # type: ignore[assignment]  # the request's user: no query
+    return membership
 
 
 def community_landing(user: object, slug: str) -> CommunityAccess:
     """The community's landing page: public and listed ones show name and purpose to anyone;
     secret ones exist only for their members."""
+    membership = _membership_by_slug(user, slug) if _is_authenticated(user) else None
+    if membership is not None:
+        return CommunityAccess(membership.community, membership)
     community = _community_by_slug(slug)
-    membership = active_membership(user, community)
     if community.visibility == Visibility.SECRET and membership is None:
         raise Http404
     return CommunityAccess(community, membership)
@@ -316,15 +347,26 @@ def community_for_inviter(user: object, slug: str) -> CommunityAccess:
     return access
 
 
-def thread_for_reader(user: object, slug: str, thread_id: int) -> tuple[Thread, CommunityAccess]:
+def thread_for_reader(
+    user: object,
+    slug: str,
+    thread_id: int,
+    annotate: Callable[[Membership | None], dict[str, Any]] | None = None,
+) -> tuple[Thread, CommunityAccess]:
     """The thread (with space and community) if the viewer may read it, checked against the
-    thread's own community: a thread of another community is 404 whatever the URL says."""
+    thread's own community: a thread of another community is 404 whatever the URL says.
+
+    ``annotate(membership)`` may add annotations to the thread query (the thread page's reader
+    state), so a page gets them without a query of its own."""
     access = community_for_reader(user, slug)
-    thread = (
-        Thread.objects.select_related("space", "community", "author")
-        .filter(pk=thread_id, community_id=access.community.pk)
-        .first()
+    qs = Thread.objects.select_related("space", "author").filter(
+        pk=thread_id, community_id=access.community.pk
     )
+    if annotate is not None:
+        qs = qs.annotate(**annotate(access.membership))
+    thread = qs.first()
+    if thread is not None:
+        thread.community = access.community  # already loaded (with its member count)
     if thread is None or not can_see_space(access.membership, thread.space):
         raise Http404
     if (
@@ -336,9 +378,14 @@ def thread_for_reader(user: object, slug: str, thread_id: int) -> tuple[Thread, 
     return thread, access
 
 
-def thread_for_member(user: object, slug: str, thread_id: int) -> tuple[Thread, CommunityAccess]:
+def thread_for_member(
+    user: object,
+    slug: str,
+    thread_id: int,
+    annotate: Callable[[Membership | None], dict[str, Any]] | None = None,
+) -> tuple[Thread, CommunityAccess]:
     """As thread_for_reader, and the viewer must be an active member (to reply, follow...)."""
-    thread, access = thread_for_reader(user, slug, thread_id)
+    thread, access = thread_for_reader(user, slug, thread_id, annotate)
     if access.membership is None:
         community_for_member(user, slug)  # raises the right answer for this visibility
     return thread, access

@@ -72,6 +72,16 @@ def unread_conversations_q(user: User) -> QuerySet:
     )
 
 
+# The header's count of conversations with unread messages is cached per member next to the
+# bell's count (members/context_processors.py) and forgotten by every write that can change it
+# (``members.messages.services.unread_conversations_forget``); the TTL bounds anything else.
+UNREAD_CONVERSATIONS_TTL = 120
+
+
+def unread_conversations_key(user_id: int) -> str:
+    return f"conv-unread:{user_id}"
+
+
 def unread_conversation_count(user: User) -> int:
     return unread_conversations_q(user).count()
 

@@ -8,8 +8,10 @@ the sender's row locked, so they count exactly under concurrency.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -33,9 +35,10 @@ from members.messages.models import (
     ReportedMessage,
     WhoMayMessage,
 )
+from members.messages.selectors import unread_conversations_key
 from members.models import STAFF_ROLES, Membership, MembershipStatus, User
 from members.notifications.models import Notification
-from members.notifications.services import notification_create
+from members.notifications.services import notification_create, unread_count_forget
 from moderation import ratelimit
 from moderation.audit import audit
 from moderation.models import AuditAction, FlagReason
@@ -139,6 +142,19 @@ def _notify_staff(message: Message, conversation: Conversation) -> None:
     _notify(message, conversation, recipient_ids=staff, url=url)
 
 
+def unread_conversations_forget(user_ids: Iterable[int]) -> None:
+    """These members' header count of unread conversations changed: recount on their next page
+    (forgotten now and again after commit, like the bell's count)."""
+    keys = [unread_conversations_key(uid) for uid in user_ids]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _participant_ids(conversation_id: int) -> list[int]:
+    return list(Participant.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
+
+
 def _write(
     *, conversation: Conversation, sender: User, body: str, body_html: str, now: datetime, as_moderators: bool
 ) -> Message:
@@ -154,6 +170,7 @@ def _write(
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     conversation.last_message_at = now
     Participant.objects.filter(conversation=conversation, user=sender).update(last_read_at=now)
+    unread_conversations_forget(_participant_ids(conversation.pk))
     return message
 
 
@@ -324,6 +341,7 @@ def message_delete(*, message: Message) -> Message:
     message.body_html = ""
     message.deleted_at = timezone.now()
     message.save(update_fields=["body_md", "body_html", "deleted_at"])
+    unread_conversations_forget(_participant_ids(message.conversation_id))
     return message
 
 
@@ -343,6 +361,8 @@ def conversation_mark_read(*, participant: Participant, at: datetime | None = No
         url=reverse("messages-conversation", args=[participant.conversation_id]),
         read_at__isnull=True,
     ).update(read_at=now)
+    unread_conversations_forget([participant.user_id])
+    unread_count_forget(participant.user_id)
 
 
 @transaction.atomic
@@ -351,12 +371,15 @@ def inbox_mark_all_read(*, user: User, at: datetime | None = None) -> None:
     now = at or timezone.now()
     Participant.objects.filter(user=user, left_at__isnull=True).update(last_read_at=now)
     Notification.objects.filter(recipient=user, kind=MESSAGE_KIND, read_at__isnull=True).update(read_at=now)
+    unread_conversations_forget([user.pk])
+    unread_count_forget(user.pk)
 
 
 @transaction.atomic
 def conversation_set_muted(*, participant: Participant, muted: bool) -> None:
     Participant.objects.filter(pk=participant.pk).update(muted=muted)
     participant.muted = muted
+    unread_conversations_forget([participant.user_id])
 
 
 @transaction.atomic
@@ -367,6 +390,7 @@ def conversation_leave(*, participant: Participant) -> None:
             "Only group conversations can be left. Mute or block instead.", code="not_group"
         )
     Participant.objects.filter(pk=participant.pk).update(left_at=timezone.now())
+    unread_conversations_forget([participant.user_id])
 
 
 @transaction.atomic
@@ -377,6 +401,7 @@ def block_set(*, user: User, blocked: User, on: bool = True) -> None:
         Block.objects.bulk_create([Block(user=user, blocked_user=blocked)], ignore_conflicts=True)
     else:
         Block.objects.filter(user=user, blocked_user=blocked).delete()
+    unread_conversations_forget([user.pk])
 
 
 @transaction.atomic

@@ -52,7 +52,7 @@ def moderation_notices(context: template.Context) -> dict:
         return {"warnings": [], "muted_until": None}
     return {
         "community": community,
-        "warnings": selectors.pending_warnings(request.user, community),
+        "warnings": selectors.pending_warnings(request.user, community, membership),
         "muted_until": selectors.active_mute(membership),
         "request": request,
         "csrf_token": context.get("csrf_token"),

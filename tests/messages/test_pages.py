@@ -293,3 +293,34 @@ def test_mark_all_read(client, pm, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         assert client.post(reverse("messages-mark-all-read")).status_code == 302
     assert unread_conversation_count(pm.bob.user) == 0
+
+
+def test_header_count_is_cached_and_forgotten_by_every_write(client, pm, django_assert_max_num_queries):
+    """The header's "Messages: N unread" comes from the cache between pages; each write that
+    changes it (a message, reading, muting, leaving, blocking) shows on the very next page."""
+    from members.context_processors import header_counts
+    from members.messages.models import Participant
+
+    client.force_login(pm.bob.user)
+
+    def header() -> int:
+        return client.get(reverse("home")).context["unread_conversations"]
+
+    assert header() == 0  # cached as 0
+    conv = services.conversation_start(
+        sender=pm.alice.user, recipients=[pm.bob.user], community=pm.community, body_md="one"
+    )
+    assert header() == 1
+    with django_assert_max_num_queries(0):
+        assert header_counts(pm.bob.user) == (1, 1)  # bell and messages, from the cache
+    client.get(conv.get_absolute_url())  # reading marks it read (and its notification)
+    assert header() == 0
+    services.message_send(sender=pm.alice.user, conversation=conv, body_md="two")
+    assert header() == 1
+    participant = Participant.objects.get(conversation=conv, user=pm.bob.user)
+    services.conversation_set_muted(participant=participant, muted=True)
+    assert header() == 0
+    services.conversation_set_muted(participant=participant, muted=False)
+    assert header() == 1
+    services.block_set(user=pm.bob.user, blocked=pm.alice.user)
+    assert header() == 0
