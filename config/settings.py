@@ -386,9 +386,9 @@ HEARTH_NOTIFICATIONS_PER_PAGE = env_int("HEARTH_NOTIFICATIONS_PER_PAGE", 30, min
 # (community home, thread page); 0 turns it off. Only pages that set no cookie are marked.
 HEARTH_ANONYMOUS_MAX_AGE = env_int("HEARTH_ANONYMOUS_MAX_AGE", 60, minimum=0, maximum=3600)
 HEARTH_QUEUE_PER_PAGE = env_int("HEARTH_QUEUE_PER_PAGE", 25, minimum=5, maximum=200)
-# Seconds a rendered post block of the thread page stays in the cache (keyed by everything it
-# shows: communities/discussions/post_blocks.py); 0 renders every block on every request.
-HEARTH_POST_BLOCK_SECONDS = env_int("HEARTH_POST_BLOCK_SECONDS", 86400, minimum=0, maximum=7 * 86400)
+# Seconds a rendered page fragment (a post block, a thread row) stays in the cache, keyed by
+# everything it shows (config/fragments.py); 0 renders every fragment on every request.
+HEARTH_FRAGMENT_CACHE_SECONDS = env_int("HEARTH_FRAGMENT_CACHE_SECONDS", 86400, minimum=0, maximum=7 * 86400)
 
 HEARTH_EXPORT_TTL_HOURS = env_int("HEARTH_EXPORT_TTL_HOURS", 48, minimum=1, maximum=24 * 30)
 HEARTH_IMPORT_MAX_MB = env_int("HEARTH_IMPORT_MAX_MB", 200, minimum=1, maximum=10_000)

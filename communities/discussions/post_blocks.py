@@ -1,55 +1,27 @@
-"""The thread page's post blocks, rendered once and served from the cache.
+"""The thread page's post blocks: the plain values each post's ``<section>`` is rendered from
+(``communities/_post_block.html``), rendered and cached by ``config.fragments``.
 
-Each post's ``<section>`` is rendered by ``communities/_post_block.html`` from a dict of plain
-values (strings, numbers, booleans) built here, and cached under a digest of exactly that dict
-plus the template sources. Whatever the block shows comes from those values, so a cached block
-can never be stale or belong to another situation: an edit, a reaction, a new author name, a
-different viewer's rights, another time zone or another minute of "5m ago" all give a different
-key. Viewers in the same situation (most readers of most posts) share one block.
-
-Forms inside a block carry a placeholder instead of the CSRF token; ``blocks_for_page`` swaps in
-the viewer's token after the cache, so a cached block never holds anyone's token. Anonymous
-blocks have no forms, so their pages never touch the CSRF token (and stay cacheable).
-
-A page costs one ``get_many`` and, for the blocks not cached yet, one ``set_many``; a cache
-outage costs rendering, never the page (``config.cache``). See docs/architecture.md, "Speed".
+``block_values`` must put into a block's values everything the template shows (the key is a
+digest of them): the post's state and text, its author's name, the reactions with the viewer's
+own, and the viewer's rights on it. See docs/architecture.md, "Speed".
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 from dataclasses import dataclass
-from functools import cache as memoize
 
-from django.conf import settings
-from django.core.cache import cache
-from django.middleware.csrf import get_token
-from django.template import Context
+from django.http import HttpRequest
 from django.template.defaultfilters import date as date_filter
-from django.template.loader import get_template
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from communities.discussions.models import Post
 from communities.templatetags.hearth_ui import ago
+from config.fragments import render_fragments
 from members import access
 from members.models import Membership
 
 BLOCK_TEMPLATE = "communities/_post_block.html"
-_SOURCES = (BLOCK_TEMPLATE, "communities/_reactions.html")
-CSRF_MARK = "csrf-token-of-the-viewer"
-_CSRF_INPUT = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-KEY_PREFIX = "postblock:"
-
-
-@memoize
-def _template_digest() -> str:
-    """A digest of the block's template sources: a deploy that changes them never reads old blocks."""
-    h = hashlib.blake2b(digest_size=8)
-    for name in _SOURCES:
-        h.update(get_template(name).template.source.encode())
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -118,7 +90,7 @@ def block_values(
             links["mod_member"].replace("x/", f"{author.handle}/") if viewer.is_staff and author else ""
         ),
         "can_feature": viewer.is_staff and not removed and published,
-        "reactions": [(r["kind"], r["emoji"], r["count"], r["mine"]) for r in reactions],
+        "reactions": reactions,
     }
 
 
@@ -132,57 +104,12 @@ def page_links(community_slug: str) -> dict[str, str]:
     }
 
 
-def _key(values: dict, viewer: PageViewer) -> str:
-    raw = repr((_template_digest(), viewer.p_base, viewer.u_base, sorted(values.items())))
-    return KEY_PREFIX + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
-
-
-def _render(values: dict, viewer: PageViewer) -> str:
-    reactions = [{"kind": k, "emoji": e, "count": n, "mine": m} for k, e, n, m in values["reactions"]]
-    context = Context(
-        {
-            "b": values,
-            "p_base": viewer.p_base,
-            "u_base": viewer.u_base,
-            "reactions": reactions,
-            "reactions_enabled": values["viewer_is_member"],
-            "csrf_token": CSRF_MARK,
-        }
-    )
-    return get_template(BLOCK_TEMPLATE).template.render(context)
-
-
-def _get_many(keys: list[str]) -> dict:
-    try:
-        return cache.get_many(keys)
-    except Exception:  # a broken cache is a miss (ResilientRedisCache already swallows its own)
-        return {}
-
-
-def _set_many(blocks: dict[str, str]) -> None:
-    # The page is already rendered; a failed write means the next page renders again.
-    with contextlib.suppress(Exception):
-        cache.set_many(blocks, settings.HEARTH_POST_BLOCK_SECONDS)
-
-
-def blocks_for_page(request: object, all_values: list[dict], viewer: PageViewer) -> list[SafeString]:
+def blocks_for_page(request: HttpRequest, all_values: list[dict], viewer: PageViewer) -> list[SafeString]:
     """The HTML of each post block of the page, from the cache where possible."""
-    keys = [_key(values, viewer) for values in all_values]
-    found = _get_many(keys) if settings.HEARTH_POST_BLOCK_SECONDS else {}
-    missing: dict[str, str] = {}
-    out = []
-    token_input = None
-    marked = _CSRF_INPUT.format(CSRF_MARK)
-    for key, values in zip(keys, all_values, strict=True):
-        html = found.get(key)
-        if html is None:
-            html = missing.get(key) or _render(values, viewer)
-            missing[key] = html
-        if marked in html:
-            if token_input is None:
-                token_input = _CSRF_INPUT.format(get_token(request))  # type: ignore[arg-type]
-            html = html.replace(marked, token_input)
-        out.append(mark_safe(html))
-    if missing and settings.HEARTH_POST_BLOCK_SECONDS:
-        _set_many(missing)
-    return out
+    return render_fragments(
+        request,
+        BLOCK_TEMPLATE,
+        all_values,
+        {"p_base": viewer.p_base, "u_base": viewer.u_base},
+        includes=("communities/_reactions.html",),
+    )

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities import markdown as communities_markdown
-from communities.discussions import post_blocks, selectors, services
+from communities.discussions import post_blocks, selectors, services, thread_rows
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
 from communities.highlights import selectors as highlight_selectors
@@ -582,6 +582,9 @@ def thread_list_context(request: HttpRequest, acc: access.CommunityAccess) -> di
     number = parse_int(request.GET.get("page"), 1, minimum=1, maximum=10_000)
     size = selectors.THREADS_PER_PAGE
     rows = list(qs[(number - 1) * size : number * size + 1])
+    thread_rows.attach_rows(
+        request, rows[:size], base=acc.community.get_absolute_url(), is_member=acc.is_member
+    )
     return {
         "thread_page": {
             "number": number,
