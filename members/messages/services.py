@@ -35,7 +35,7 @@ from members.messages.models import (
 )
 from members.models import STAFF_ROLES, Membership, MembershipStatus, User
 from members.notifications.models import Notification
-from members.notifications.services import notification_create
+from members.notifications.services import notification_create, unread_count_forget
 from moderation import ratelimit
 from moderation.audit import audit
 from moderation.models import AuditAction, FlagReason
@@ -337,12 +337,15 @@ def conversation_mark_read(*, participant: Participant, at: datetime | None = No
     now = at or timezone.now()
     Participant.objects.filter(pk=participant.pk).update(last_read_at=now)
     participant.last_read_at = now
-    Notification.objects.filter(
+    marked = Notification.objects.filter(
         recipient_id=participant.user_id,
         kind=MESSAGE_KIND,
         url=reverse("messages-conversation", args=[participant.conversation_id]),
         read_at__isnull=True,
     ).update(read_at=now)
+    if marked:
+        # The bell's cached count (shared by every node) must drop now, not when it expires.
+        unread_count_forget(participant.user_id)
 
 
 @transaction.atomic
@@ -350,7 +353,9 @@ def inbox_mark_all_read(*, user: User, at: datetime | None = None) -> None:
     """Every conversation of the user read up to now, and their message notifications too."""
     now = at or timezone.now()
     Participant.objects.filter(user=user, left_at__isnull=True).update(last_read_at=now)
-    Notification.objects.filter(recipient=user, kind=MESSAGE_KIND, read_at__isnull=True).update(read_at=now)
+    unread = Notification.objects.filter(recipient=user, kind=MESSAGE_KIND, read_at__isnull=True)
+    if unread.update(read_at=now):
+        unread_count_forget(user.pk)
 
 
 @transaction.atomic
