@@ -13,8 +13,11 @@ The thread page carries a *version token* (``data-live-version``) and the id of 
   last one that the reader may see → ``200 {"version": ..., "new": N}``.
 
 Tokens are random (never derived from data a non-reader could guess), so a 304 tells nothing to
-someone who never read the thread. The bell works the same way on the viewer's unread count,
-cached for ``BELL_SECONDS``. Paths sit under ``/live/`` so visit metrics never count a poll.
+someone who never read the thread. The bell works the same way on the viewer's unread count: the
+cached count of ``members.notifications.selectors.unread_count`` (no query when cached), which
+every write of a notification or a read mark forgets after commit, on whichever node or worker
+made it (the cache is the shared Redis), so a change made anywhere shows on the next poll.
+Paths sit under ``/live/`` so visit metrics never count a poll.
 Without JavaScript nothing polls; a plain reload shows the same state.
 """
 
@@ -25,6 +28,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -35,8 +39,6 @@ if TYPE_CHECKING:
 
 THREAD_KEY = "live:thread:{}"
 THREAD_SECONDS = 24 * 3600
-BELL_KEY = "live:bell:{}"
-BELL_SECONDS = 20
 POLL_MS = 10_000
 
 
@@ -63,9 +65,18 @@ def thread_version(thread_id: int) -> str:
     return str(token)
 
 
-def thread_changed(thread_id: int) -> None:
-    """Give the thread a new token: open pages see the change on their next poll."""
+def _new_token(thread_id: int) -> None:
     _safe_set(THREAD_KEY.format(thread_id), secrets.token_urlsafe(9), THREAD_SECONDS)
+
+
+def thread_changed(thread_id: int) -> None:
+    """Give the thread a new token: open pages see the change on their next poll.
+
+    Now and again after commit. A poll answered (on any node) between the save and the commit
+    takes the new token but counts without the uncommitted post; with only the first token it
+    would hold a token that never changes again and get 304 while the post is there."""
+    _new_token(thread_id)
+    transaction.on_commit(lambda: _new_token(thread_id))
 
 
 def post_saved(sender: type, instance: object, **kwargs: object) -> None:
@@ -128,11 +139,9 @@ def unread_count(user: User) -> int:
 def bell_live(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"unread": 0}, status=401)
-    key = BELL_KEY.format(request.user.pk)
-    count = _safe_get(key)
-    if count is None:
-        count = unread_count(request.user)
-        _safe_set(key, count, BELL_SECONDS)
+    # No cache of its own: a second copy of the count would outlive the selector's, which
+    # notification writes and read marks forget (a bell 304-ing an old count for its lifetime).
+    count = unread_count(request.user)
     etag = str(count)
     if _if_none_match(request) == etag:
         return _not_modified(etag)

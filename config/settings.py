@@ -113,24 +113,48 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
+# Behind a transaction-pooling PgBouncer (DATABASE_POOLER=transaction) consecutive transactions may
+# run on different server connections: no server-side cursors (a cursor outlives its transaction in
+# .iterator()) and no prepared statements (psycopg 3 prepares a query after 5 runs on a
+# connection; PgBouncer before 1.21 cannot route them).
+DATABASE_POOLER = env_choice("DATABASE_POOLER", "none", {"none", "transaction"})
+
+
+def _database(variable: str, url: str) -> dict:
+    """One DATABASES entry from a URL (DATABASE_URL, DATABASE_REPLICA_URL), with the same rules."""
     try:
-        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
+        db = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
     except Exception as exc:  # dj-database-url raises several types for a bad URL
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
-    if not _db.get("ENGINE"):
-        raise ImproperlyConfigured("DATABASE_URL: unsupported database scheme")
+        raise ImproperlyConfigured(f"{variable} is not a valid database URL: {exc}") from exc
+    if not db.get("ENGINE"):
+        raise ImproperlyConfigured(f"{variable}: unsupported database scheme")
     # Heal after a database restart without restarting the app.
-    _db["CONN_HEALTH_CHECKS"] = True
-    # Behind a transaction-pooling PgBouncer (DATABASE_POOLER=transaction) consecutive
-    # transactions may run on different server connections: no server-side cursors (a cursor
-    # outlives its transaction in .iterator()) and no prepared statements (psycopg 3 prepares a
-    # query after 5 runs on a connection; PgBouncer before 1.21 cannot route them).
-    DATABASE_POOLER = env_choice("DATABASE_POOLER", "none", {"none", "transaction"})
-    if DATABASE_POOLER == "transaction" and "postgres" in _db["ENGINE"]:
-        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
-        _db.setdefault("OPTIONS", {})["prepare_threshold"] = None
-    DATABASES = {"default": _db}
+    db["CONN_HEALTH_CHECKS"] = True
+    if DATABASE_POOLER == "transaction" and "postgres" in db["ENGINE"]:
+        db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        db.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return db
+
+
+# An optional read replica (a streaming replica of the primary): the owner's dashboard, its
+# exports and the metrics API read their snapshot tables from it (config/replica.py); every write
+# and every other read stays on the primary, so pages read their own writes.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_URL:
+    DATABASES = {"default": _database("DATABASE_URL", DATABASE_URL)}
+    if DATABASE_REPLICA_URL:
+        DATABASES["replica"] = {
+            **_database("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL),
+            # Tests: no database of its own; the alias reads the test database (another connection).
+            "TEST": {"MIRROR": "default"},
+        }
+        DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
+elif DATABASE_REPLICA_URL:
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_URL is set but DATABASE_URL is not: a read replica needs its primary "
+        "(DATABASE_URL=postgres://…)"
+    )
 else:
     DATABASES = {
         "default": {
@@ -299,8 +323,62 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+
+
+def _s3_media() -> dict | None:
+    """Uploaded media (avatars) in an S3-compatible bucket through django-storages, when
+    HEARTH_S3_BUCKET is set; None keeps them under MEDIA_ROOT. Every node and worker then shares
+    the bucket instead of a file system. Objects are linked without a signature (a signed link
+    expires, and a cached page would keep it): the bucket, or the CDN named by
+    HEARTH_S3_CUSTOM_DOMAIN, must let anyone read them."""
+    names = ("BUCKET", "ENDPOINT_URL", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "REGION", "CUSTOM_DOMAIN")
+    s3 = {name: env_str(f"HEARTH_S3_{name}") for name in names}
+    style = env_choice("HEARTH_S3_ADDRESSING_STYLE", "", {"auto", "path", "virtual"})
+    if not s3["BUCKET"]:
+        given = [f"HEARTH_S3_{name}" for name, value in s3.items() if value]
+        if given or style:
+            raise ImproperlyConfigured(
+                f"HEARTH_S3_BUCKET is not set, but {', '.join(given) or 'HEARTH_S3_ADDRESSING_STYLE'} "
+                "is: set the bucket for media, or unset every HEARTH_S3_* variable to keep media "
+                "under MEDIA_ROOT"
+            )
+        return None
+    if bool(s3["ACCESS_KEY_ID"]) != bool(s3["SECRET_ACCESS_KEY"]):
+        missing = "HEARTH_S3_SECRET_ACCESS_KEY" if s3["ACCESS_KEY_ID"] else "HEARTH_S3_ACCESS_KEY_ID"
+        raise ImproperlyConfigured(
+            f"{missing} is not set: give both HEARTH_S3_ACCESS_KEY_ID and HEARTH_S3_SECRET_ACCESS_KEY, "
+            "or neither (the machine's own credentials: an instance role, AWS_* variables)"
+        )
+    endpoint = s3["ENDPOINT_URL"]
+    if endpoint and (urlparse(endpoint).scheme not in {"http", "https"} or not urlparse(endpoint).netloc):
+        raise ImproperlyConfigured(
+            f"HEARTH_S3_ENDPOINT_URL={endpoint!r}: expected http(s)://host[:port] of the S3-compatible server"
+        )
+    domain = s3["CUSTOM_DOMAIN"]
+    if domain and ("://" in domain or domain.endswith("/")):
+        raise ImproperlyConfigured(
+            f"HEARTH_S3_CUSTOM_DOMAIN={domain!r}: give the host (and path) only, like media.example.org"
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": s3["BUCKET"],
+            "endpoint_url": endpoint or None,
+            "access_key": s3["ACCESS_KEY_ID"] or None,
+            "secret_key": s3["SECRET_ACCESS_KEY"] or None,
+            "region_name": s3["REGION"] or None,
+            "custom_domain": domain or None,
+            # Self-hosted servers (MinIO, Garage, Ceph) on an address, not a wildcard DNS name,
+            # need path-style URLs; AWS picks its own.
+            "addressing_style": style or ("path" if endpoint else "auto"),
+            "querystring_auth": False,
+            "file_overwrite": False,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _s3_media() or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from config.replica import reads_from_replica
 from members import access
 from metrics import charts, selectors
 from metrics.definitions import COHORT_HINT, HINTS, LABELS
@@ -76,6 +77,7 @@ def _cohort_cell(cohort: object, n: int) -> str:
 
 
 @require_GET
+@reads_from_replica  # the snapshot reads (not the access check) may go to a read replica
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     acc = access.community_for_dashboard(request.user, slug)
     community = acc.community
@@ -170,6 +172,7 @@ def definitions(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     acc = access.community_for_dashboard(request.user, slug)
     start, end = _parse_date(request.GET.get("from")), _parse_date(request.GET.get("to"))

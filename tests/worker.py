@@ -250,3 +250,74 @@ def start_worker(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+
+
+@dataclass
+class BeatProcess:
+    process: subprocess.Popen
+    log_path: Path
+
+    def sent(self, entry: str) -> int:
+        """How many ticks of ``entry`` (a name of config/celery.py's schedule) beat has sent."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return 0
+        return text.count(f"Sending due task {entry}@")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no beat log)"
+
+
+@contextlib.contextmanager
+def start_beat(
+    database_url: str, redis_url: str, *, entries: list[str], queues: list[str], seconds: float = 1.0,
+    extra_env: dict | None = None,
+) -> Iterator[BeatProcess]:  # fmt: skip
+    """One real ``celery beat`` process firing the named entries of the real schedule every
+    ``seconds`` to each of ``queues`` (``tests/beat.py``); stopped with SIGTERM at the end."""
+    var_dir = Path(tempfile.mkdtemp(prefix="hearth-beat-"))
+    log_path = var_dir / "beat.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "HEARTH_TESTING": "false",
+        "DJANGO_DEBUG": "false",
+        "HEARTH_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "HEARTH_TEST_BEAT_ENTRIES": ",".join(entries),
+        "HEARTH_TEST_BEAT_QUEUES": ",".join(queues),
+        "HEARTH_TEST_BEAT_SECONDS": str(seconds),
+        **(extra_env or {}),
+    }
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
+        "--scheduler", "tests.beat:ClusterScheduler", "--max-interval", "1",
+        "--pidfile", str(var_dir / "beat.pid"),
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    beat = BeatProcess(process=process, log_path=log_path)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not beat.sent(entries[0]):
+            if process.poll() is not None:
+                pytest.fail(f"celery beat exited at start-up ({process.returncode}):\n{beat.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"celery beat sent nothing within {READY_TIMEOUT}s:\n{beat.log_tail()}")
+            time.sleep(0.2)
+        yield beat
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)

@@ -355,14 +355,16 @@ def conversation_mark_read(*, participant: Participant, at: datetime | None = No
     now = at or timezone.now()
     Participant.objects.filter(pk=participant.pk).update(last_read_at=now)
     participant.last_read_at = now
-    Notification.objects.filter(
+    marked = Notification.objects.filter(
         recipient_id=participant.user_id,
         kind=MESSAGE_KIND,
         url=reverse("messages-conversation", args=[participant.conversation_id]),
         read_at__isnull=True,
     ).update(read_at=now)
     unread_conversations_forget([participant.user_id])
-    unread_count_forget(participant.user_id)
+    if marked:
+        # The bell's cached count (shared by every node) must drop now, not when it expires.
+        unread_count_forget(participant.user_id)
 
 
 @transaction.atomic
@@ -370,9 +372,10 @@ def inbox_mark_all_read(*, user: User, at: datetime | None = None) -> None:
     """Every conversation of the user read up to now, and their message notifications too."""
     now = at or timezone.now()
     Participant.objects.filter(user=user, left_at__isnull=True).update(last_read_at=now)
-    Notification.objects.filter(recipient=user, kind=MESSAGE_KIND, read_at__isnull=True).update(read_at=now)
     unread_conversations_forget([user.pk])
-    unread_count_forget(user.pk)
+    unread = Notification.objects.filter(recipient=user, kind=MESSAGE_KIND, read_at__isnull=True)
+    if unread.update(read_at=now):
+        unread_count_forget(user.pk)
 
 
 @transaction.atomic
