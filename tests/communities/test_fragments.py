@@ -9,7 +9,6 @@ import re
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.urls import reverse
 
 from communities.discussions import services
 from communities.models import Visibility
@@ -68,7 +67,9 @@ def test_every_change_shows_on_the_next_page(client, thread, member, moderator, 
     assert re.search(r'value="heart" class="reaction"[^>]*>[^<]*<span class="count">1<', _page(client, url))
     # The viewer's own reaction: shown as theirs.
     services.reaction_toggle(user_id=member.user_id, post=reply, kind="heart")
-    assert re.search(r'value="heart" class="reaction mine"[^>]*>[^<]*<span class="count">2<', _page(client, url))
+    assert re.search(
+        r'value="heart" class="reaction mine"[^>]*>[^<]*<span class="count">2<', _page(client, url)
+    )
     # The author renames themselves.
     User.objects.filter(pk=moderator.user_id).update(display_name="Renamed Person")
     assert "Renamed Person" in _page(client, url)
@@ -122,7 +123,9 @@ def test_anonymous_page_sets_no_cookie_after_member_blocks_were_cached(client, t
     assert "csrftoken" not in resp.cookies and "csrfmiddlewaretoken" not in resp.content.decode()
 
 
-def test_thread_rows_show_unread_and_new_activity(client, community, member, make_member, make_thread, make_post):
+def test_thread_rows_show_unread_and_new_activity(
+    client, community, member, make_member, make_thread, make_post
+):
     writer = make_member(community, role=Role.MODERATOR)
     thread = make_thread(writer, title="A row to watch")
     client.force_login(member.user)
