@@ -3,6 +3,8 @@ and private caching of pages for people with a session."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import re
 import time
@@ -244,3 +246,82 @@ def cache_publicly(request: HttpRequest, response: HttpResponse) -> HttpResponse
     if max_age and not request.user.is_authenticated:
         response.hearth_public_max_age = max_age  # type: ignore[attr-defined]
     return response
+
+
+# --- Whole-page cache for anonymous readers ------------------------------------------------------
+
+# Cookies that never change a page a public view marks shareable: the CSRF cookie (pages with a
+# form set it and are never stored). Any other cookie (session, flash messages) skips the cache.
+_NEUTRAL_COOKIES = frozenset({"csrftoken"})
+_HOP_HEADERS = frozenset({"content-length", "set-cookie"})
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve public pages to anonymous readers from the shared cache.
+
+    Only pages a view marked with :func:`cache_publicly` (a public community's home and thread
+    pages) and :func:`_shareable` (no session, 200, no cookie set) are stored, for
+    ``HEARTH_ANONYMOUS_MAX_AGE`` seconds: exactly what the response already allows any proxy or
+    CDN to keep, so the in-app copy adds no staleness of its own. Only requests without a
+    session or flash cookie and without htmx read it. A response whose Content-Security-Policy
+    carries a nonce is never stored (two responses must never share one; Hearth's policy allows
+    scripts from 'self' only, without nonces). Off with ``HEARTH_ANONYMOUS_PAGE_CACHE=false``; a
+    cache outage only means rendering."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    @staticmethod
+    def _key(request: HttpRequest) -> str:
+        raw = f"{request.get_host()}|{request.get_full_path()}"
+        return "anonpage:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+    @staticmethod
+    def _eligible(request: HttpRequest) -> bool:
+        from django.conf import settings
+
+        return (
+            settings.HEARTH_ANONYMOUS_PAGE_CACHE
+            and settings.HEARTH_ANONYMOUS_MAX_AGE > 0
+            and request.method in ("GET", "HEAD")
+            and not request.headers.get("HX-Request")
+            and set(request.COOKIES) <= _NEUTRAL_COOKIES
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.core.cache import cache
+
+        if not self._eligible(request):
+            return self.get_response(request)
+        key = self._key(request)
+        try:
+            stored = cache.get(key)
+        except Exception:  # a broken cache is a miss
+            stored = None
+        if isinstance(stored, tuple) and len(stored) == 2:
+            return self._serve(*stored)
+        response = self.get_response(request)
+        max_age = getattr(response, "hearth_public_max_age", None)
+        if (
+            max_age
+            and "Cache-Control" not in response
+            and _shareable(request, response)
+            and not response.streaming
+            and request.method == "GET"
+            and "'nonce-" not in response.get("Content-Security-Policy", "")
+        ):
+            headers = [(k, v) for k, v in response.items() if k.lower() not in _HOP_HEADERS]
+            with contextlib.suppress(Exception):
+                cache.set(key, (headers, response.content), min(max_age, settings.HEARTH_ANONYMOUS_MAX_AGE))
+        return response
+
+    @staticmethod
+    def _serve(headers: list[tuple[str, str]], content: bytes) -> HttpResponse:
+        from django.conf import settings
+
+        response = HttpResponse(content, status=200)
+        for name, value in headers:
+            response[name] = value
+        response.hearth_public_max_age = settings.HEARTH_ANONYMOUS_MAX_AGE  # type: ignore[attr-defined]
+        return response

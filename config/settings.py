@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "config.middleware.InputGuardMiddleware",
     # Pages answered to a visitor with a session are private: never stored by a shared cache.
     "config.middleware.PrivateCacheMiddleware",
+    # Public pages for anonymous readers, served from the shared cache for as long as a proxy may
+    # keep them (HEARTH_ANONYMOUS_MAX_AGE); before sessions, auth and templates run.
+    "config.middleware.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -463,6 +466,10 @@ HEARTH_NOTIFICATIONS_PER_PAGE = env_int("HEARTH_NOTIFICATIONS_PER_PAGE", 30, min
 # Seconds a shared cache (reverse proxy, CDN) may keep an anonymous page of a public community
 # (community home, thread page); 0 turns it off. Only pages that set no cookie are marked.
 HEARTH_ANONYMOUS_MAX_AGE = env_int("HEARTH_ANONYMOUS_MAX_AGE", 60, minimum=0, maximum=3600)
+# Keep those pages in the app's own cache too (config.middleware.AnonymousPageCacheMiddleware):
+# anonymous readers of a public community cost one cache read. Off under tests unless a test
+# turns it on (pages there change between requests of one test).
+HEARTH_ANONYMOUS_PAGE_CACHE = env_bool("HEARTH_ANONYMOUS_PAGE_CACHE", not TESTING)
 HEARTH_QUEUE_PER_PAGE = env_int("HEARTH_QUEUE_PER_PAGE", 25, minimum=5, maximum=200)
 # Seconds a rendered page fragment (a post block, a thread row) stays in the cache, keyed by
 # everything it shows (config/fragments.py); 0 renders every fragment on every request.
