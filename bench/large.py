@@ -76,6 +76,8 @@ class Session:
                 status, text, headers = resp.status, resp.read().decode("utf-8", "replace"), resp.headers
         except urllib.error.HTTPError as exc:
             status, text, headers = exc.code, exc.read().decode("utf-8", "replace"), exc.headers
+        except OSError:  # a timeout or a dropped connection: counted as a server error
+            return 599, "", (time.perf_counter() - started) * 1000
         elapsed = (time.perf_counter() - started) * 1000
         for value in headers.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")
