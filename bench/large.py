@@ -250,7 +250,9 @@ def main() -> int:
         cur.execute("ANALYZE")
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # our Redis db: cache, rate limits, queue
     big = list(
-        Thread.objects.filter(community__slug="large-00", reply_count__gte=900).select_related("community")
+        Thread.objects.filter(
+            community__slug="large-00", reply_count__gte=900, space__min_role=""
+        ).select_related("community")
     )
     rng = random.Random(7)
     ordinary = list(

@@ -200,7 +200,7 @@ def seed() -> None:
             times.append(min(span, times[-1] + rng.expovariate(1 / gap)))
         timelines.append(times)
         sp = spaces[communities[c].pk]
-        space = sp[rng.choices(range(len(sp)), [50, 25, 22, 3])[0]]
+        space = sp[0] if n >= 1000 else sp[rng.choices(range(len(sp)), [50, 25, 22, 3])[0]]
         author = uids[0] if n >= 1000 else rng.choice(members_of[c])
         title = " ".join(rng.sample(WORDS[60:], rng.randint(3, 7))).capitalize()
         threads.append(
