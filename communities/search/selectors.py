@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from communities.discussions.models import (
     Post,
     PostStatus,
+    Thread,
 )
 from communities.models import Community
 from communities.tags.models import ThreadTag
@@ -20,6 +21,8 @@ from members.access import visible_spaces_q
 from members.models import Membership, MembershipStatus
 
 SEARCH_PER_PAGE = settings.HEARTH_SEARCH_PER_PAGE
+# Threads whose title matches a search, at most (their opening posts join the results).
+TITLE_MATCHES = 2000
 HL_START, HL_STOP = "\x02", "\x03"  # highlight sentinels, turned into <mark> after escaping
 
 
@@ -70,7 +73,7 @@ def search_posts(
         title_vec = TsVector(F("thread__title"))
         return (
             qs.annotate(body_vec=body_vec, title_vec=title_vec)
-            .filter(Q(body_vec=sq) | Q(title_vec=sq, is_opening=True))
+            .filter(Q(body_vec=sq) | Q(is_opening=True, thread_id__in=_title_matches(sq, user, community)))
             .annotate(
                 rank=SearchRank(body_vec, sq) + 2 * SearchRank(title_vec, sq),
                 snippet=SearchHeadline(
@@ -92,6 +95,32 @@ def search_posts(
     for w in words:
         match &= Q(body_md__icontains=w) | Q(thread__title__icontains=w, is_opening=True)
     return qs.filter(match).order_by("-created_at")
+
+
+def _title_matches(sq: SearchQuery, user: object, community: Community | None) -> list[int]:
+    """Ids of live threads whose title matches (newest activity first, at most TITLE_MATCHES),
+    found through their own index (thread_title_fts, migration 0008).
+
+    Matching the title inside the posts query (an OR across the join) kept PostgreSQL from
+    using post_body_fts: it computed to_tsvector for every post of the community on every
+    search (17 s at 400,000 posts; bench/RESULTS.md, "Large community"). With a list of ids
+    both sides of the OR are index scans on the posts table.
+    """
+    threads = Thread.objects.filter(removed_at__isnull=True)
+    if community is not None:
+        threads = threads.filter(community=community)
+    else:
+        threads = threads.filter(
+            community_id__in=Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values(
+                "community_id"
+            )
+        )
+    return list(
+        threads.annotate(title_vec=TsVector(F("title")))
+        .filter(title_vec=sq)
+        .order_by("-last_post_at")
+        .values_list("pk", flat=True)[:TITLE_MATCHES]
+    )
 
 
 def split_tags(query: str) -> tuple[str, list[str]]:
