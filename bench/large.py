@@ -6,14 +6,14 @@ Usage (from the project root; nice it, seeding is heavy):
         nice -n 10 .venv/bin/python bench/large.py [--reseed] [--seconds 20] [--clients 8] [--port 8400]
 
 1. Seeds the database once (reused when present; ``--reseed`` drops and recreates it): 10,000
-   members in 1-8 communities each (the largest community has ~80 % of them), 50 communities of
-   Zipf-like sizes (the largest ~400,000 posts), ~55,000 threads of varied length (median ~10
-   posts, five threads of 1,000 posts), ~1,000,000 posts (0.5 % removed by a moderator, 0.2 % held),
+   members in 1-8 communities each (~29,500 memberships; the largest community has ~80 % of the
+   members), 50 communities of Zipf-like sizes (the largest ~400,000 posts), ~69,000 threads of
+   varied length (mean ~14 posts, five threads of 1,000 posts), ~1,000,000 posts (0.5 % removed by a moderator, 0.2 % held),
    reactions, read states, follows, flags. Small tables go through the models (``bulk_create``);
    posts, reactions and read states through COPY into the models' tables. Bodies are a pool of
    3,000 distinct Markdown texts rendered once with ``communities.markdown.render_markdown`` (the
-   service's renderer) and reused. The search index (``post_body_fts``, migration 0003) is dropped
-   during the load and rebuilt after it; then ``ANALYZE``. The seeding code is in
+   service's renderer) and reused. The search indexes (GIN, migrations communities 0003/0009) are
+   dropped during the load and rebuilt after it; then ``ANALYZE``. The seeding code is in
    bench/large_seed.py.
 2. Starts gunicorn (``config.wsgi``, production settings as in bench/load.py, 2 sync workers)
    on 127.0.0.1 with Redis, and drives ``--clients`` concurrent signed-in members (threads with

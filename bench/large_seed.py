@@ -223,7 +223,13 @@ def seed() -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM communities_post")
         base = cur.fetchone()[0] + 1
-        cur.execute("DROP INDEX IF EXISTS post_body_fts")
+        # The search indexes (GIN, migrations communities 0003/0009) are built once after the load.
+        cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'communities_post' AND indexdef LIKE '%USING gin%'"
+        )
+        gin_indexes = cur.fetchall()
+        for name, _ in gin_indexes:
+            cur.execute(f'DROP INDEX IF EXISTS "{name}"')
     ids_of: list[list[int]] = [[] for _ in threads]
     rows, reactions, flags, replies = [], [], [], [0] * len(threads)
     kinds, kweights = ["thumbs_up", "heart", "tada", "bulb", "laugh"], [50, 25, 10, 10, 5]
@@ -352,11 +358,8 @@ def seed() -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608
             )
         cur.execute("SET maintenance_work_mem = '512MB'")
-        # The same expression as migration communities 0003 (the search selector's TsVector).
-        cur.execute(
-            "CREATE INDEX IF NOT EXISTS post_body_fts ON communities_post "
-            "USING GIN (to_tsvector('english'::regconfig, body_md))"
-        )
+        for _, definition in gin_indexes:
+            cur.execute(definition)
     print(f"  search index built ({time.perf_counter() - t0:.0f}s)", flush=True)
 
 

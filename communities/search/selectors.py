@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import Exists, Expression, F, Func, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
 from communities.discussions.models import (
@@ -69,7 +70,7 @@ def search_posts(
         return qs.filter(is_opening=True).order_by("-created_at")
     if connection.vendor == "postgresql":
         sq = SearchQuery(query, config="english", search_type="websearch")
-        body_vec = TsVector(F("body_md"))
+        body_vec = StoredBodyVector()
         title_vec = TsVector(F("thread__title"))
         return (
             qs.annotate(body_vec=body_vec, title_vec=title_vec)
@@ -102,7 +103,7 @@ def _title_matches(sq: SearchQuery, user: object, community: Community | None) -
     found through their own index (thread_title_fts, migration 0008).
 
     Matching the title inside the posts query (an OR across the join) kept PostgreSQL from
-    using post_body_fts: it computed to_tsvector for every post of the community on every
+    using the body index: it computed to_tsvector for every post of the community on every
     search (17 s at 400,000 posts; bench/RESULTS.md, "Large community"). With a list of ids
     both sides of the OR are index scans on the posts table.
     """
@@ -149,8 +150,20 @@ def plain_snippet(text: str, query: str, width: int = 220) -> str:
     return snippet
 
 
+class StoredBodyVector(Expression):
+    """A post body's search vector, stored by PostgreSQL in ``communities_post.body_tsv`` (a
+    generated column, GIN-indexed; migration communities 0009): never computed per search."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.body_tsv", []
+
+
 class TsVector(Func):
-    """to_tsvector('english', col) without COALESCE, so it matches the GIN expression index."""
+    """to_tsvector('english', col) without COALESCE, so it matches the GIN expression index on
+    thread titles (migration communities 0008)."""
 
     function = "to_tsvector"
     template = "to_tsvector('english'::regconfig, %(expressions)s)"
