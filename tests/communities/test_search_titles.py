@@ -1,12 +1,13 @@
 """Search finds a thread by its title (the opening post stands for it), only where the searcher
-may read, in a community and across the searcher's communities (SQLite and PostgreSQL)."""
+may read, in a community and across the searcher's communities; an edited post is found by its
+new words (on PostgreSQL the stored search vector follows the body). SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from communities.discussions.services import post_create, post_delete
+from communities.discussions.services import post_create, post_delete, post_edit
 from communities.search.selectors import search_posts
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +42,22 @@ def test_another_communitys_titles_are_not_found(client, member, make_member, ma
     assert b"Orchard day" in resp.content and b"Orchard secrets" not in resp.content
     assert resp.context["page"].paginator.count == 1
     assert mine.posts.count() == 1
+
+
+def test_an_edited_post_is_found_by_its_new_words_only(member, make_thread):
+    t = make_thread(member, title="Weekend plans", body="Bring the telescope")
+    reply = post_create(author=member, thread=t, body_md="Clouds tonight")
+    post_edit(editor=member, post=reply, body_md="Aurora tonight")
+
+    def found(q: str) -> list[int]:
+        return [
+            p.pk for p in search_posts(user=member.user, query=q, community=t.community, membership=member)
+        ]
+
+    assert found("aurora") == [reply.pk]
+    assert found("clouds") == []
+    post_edit(
+        editor=member, post=t.posts.get(is_opening=True), body_md="Bring binoculars", title="Stargazing"
+    )
+    assert found("stargazing") == [t.posts.get(is_opening=True).pk]  # the new title
+    assert found("telescope") == []
