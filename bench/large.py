@@ -24,11 +24,14 @@ Usage (from the project root; nice it, seeding is heavy):
    so no member posts more than once every few seconds: the posting rate limit stays on and is
    never hit. Replies made by the run are deleted at the end, so the data shape is stable.
 3. Reports p50/p95 per kind and the 5xx count; any 5xx or unexpected status fails the run.
-4. Finds the slowest SQL statements in an in-process pass over the same pages (one request of
-   each kind per reader, timed per statement by ``connection.execute_wrapper``; the shared cluster
-   is not restarted for ``pg_stat_statements``), and prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the
-   three slowest distinct statements with their real parameters (also written to
-   var/large/explain.txt). ``--explain-only`` skips the HTTP load.
+4. Before the load, finds the slowest SQL statements in an in-process pass over the same pages
+   (the first three URLs of each kind, twice, as one signed-in member; every SELECT timed by
+   ``connection.execute_wrapper``: the shared cluster is not restarted to preload
+   ``pg_stat_statements``), and prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the three slowest
+   distinct statements and of the slowest of each page kind, with their real parameters (also
+   written to var/large/explain.txt). ``--explain-only`` skips the HTTP load.
+   The reply POST row times the POST only (its form's GET, for the CSRF token and submission
+   key, is not counted).
 """
 
 from __future__ import annotations
