@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import Exists, Expression, F, Func, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
 from communities.discussions.models import (
     Post,
     PostStatus,
+    Thread,
 )
 from communities.models import Community
 from communities.tags.models import ThreadTag
@@ -20,6 +22,8 @@ from members.access import visible_spaces_q
 from members.models import Membership, MembershipStatus
 
 SEARCH_PER_PAGE = settings.HEARTH_SEARCH_PER_PAGE
+# Threads whose title matches a search, at most (their opening posts join the results).
+TITLE_MATCHES = 2000
 HL_START, HL_STOP = "\x02", "\x03"  # highlight sentinels, turned into <mark> after escaping
 
 
@@ -66,11 +70,11 @@ def search_posts(
         return qs.filter(is_opening=True).order_by("-created_at")
     if connection.vendor == "postgresql":
         sq = SearchQuery(query, config="english", search_type="websearch")
-        body_vec = TsVector(F("body_md"))
+        body_vec = StoredBodyVector()
         title_vec = TsVector(F("thread__title"))
         return (
             qs.annotate(body_vec=body_vec, title_vec=title_vec)
-            .filter(Q(body_vec=sq) | Q(title_vec=sq, is_opening=True))
+            .filter(Q(body_vec=sq) | Q(is_opening=True, thread_id__in=_title_matches(sq, user, community)))
             .annotate(
                 rank=SearchRank(body_vec, sq) + 2 * SearchRank(title_vec, sq),
                 snippet=SearchHeadline(
@@ -92,6 +96,32 @@ def search_posts(
     for w in words:
         match &= Q(body_md__icontains=w) | Q(thread__title__icontains=w, is_opening=True)
     return qs.filter(match).order_by("-created_at")
+
+
+def _title_matches(sq: SearchQuery, user: object, community: Community | None) -> list[int]:
+    """Ids of live threads whose title matches (newest activity first, at most TITLE_MATCHES),
+    found through their own index (thread_title_fts, migration 0008).
+
+    Matching the title inside the posts query (an OR across the join) kept PostgreSQL from
+    using the body index: it computed to_tsvector for every post of the community on every
+    search (17 s at 400,000 posts; bench/RESULTS.md, "Large community"). With a list of ids
+    both sides of the OR are index scans on the posts table.
+    """
+    threads = Thread.objects.filter(removed_at__isnull=True)
+    if community is not None:
+        threads = threads.filter(community=community)
+    else:
+        threads = threads.filter(
+            community_id__in=Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).values(
+                "community_id"
+            )
+        )
+    return list(
+        threads.annotate(title_vec=TsVector(F("title")))
+        .filter(title_vec=sq)
+        .order_by("-last_post_at")
+        .values_list("pk", flat=True)[:TITLE_MATCHES]
+    )
 
 
 def split_tags(query: str) -> tuple[str, list[str]]:
@@ -120,8 +150,20 @@ def plain_snippet(text: str, query: str, width: int = 220) -> str:
     return snippet
 
 
+class StoredBodyVector(Expression):
+    """A post body's search vector, stored by PostgreSQL in ``communities_post.body_tsv`` (a
+    generated column, GIN-indexed; migration communities 0009): never computed per search."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.body_tsv", []
+
+
 class TsVector(Func):
-    """to_tsvector('english', col) without COALESCE, so it matches the GIN expression index."""
+    """to_tsvector('english', col) without COALESCE, so it matches the GIN expression index on
+    thread titles (migration communities 0008)."""
 
     function = "to_tsvector"
     template = "to_tsvector('english'::regconfig, %(expressions)s)"
