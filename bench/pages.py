@@ -102,7 +102,11 @@ def seed() -> dict[str, str]:
     Membership.objects.bulk_create(
         [
             Membership(
-                user=u, community=community, role=Role.OWNER if i == 0 else Role.MEMBER, joined_at=start
+                user=u,
+                community=community,
+                role=Role.OWNER if i == 0 else Role.MEMBER,
+                joined_at=start,
+                first_joined_at=start,
             )
             for i, u in enumerate(users)
         ]
