@@ -102,17 +102,21 @@ def _thread_context(
 ) -> dict:
     membership = acc.membership
     user_id = membership.user_id if membership else None
-    # Posts by members the viewer muted are flagged in the posts query and shown collapsed.
-    posts_qs = highlight_selectors.with_featured(
-        selectors.with_muted_authors(selectors.thread_posts(thread=thread, membership=membership), user_id)
-    )
-    paginator = Paginator(posts_qs, selectors.POSTS_PER_PAGE)
+    visible = selectors.thread_posts(thread=thread, membership=membership)
+    # Paginate over post ids only: the page's ids are found in a narrow subquery, and only those
+    # rows are joined and annotated, so the last page of a long thread costs what the first does.
+    paginator = Paginator(visible.values_list("pk", flat=True), selectors.POSTS_PER_PAGE)
     last_read = getattr(thread, "marker", None)
     level = getattr(thread, "level", None)
     if hasattr(thread, "n_posts"):
         paginator.__dict__["count"] = thread.n_posts  # counted in the thread query: no COUNT
     page = paginator.get_page(paginator.num_pages if page_number == "last" else page_number)
-    posts = list(page.object_list)
+    # Posts by members the viewer muted are flagged in the posts query and shown collapsed.
+    posts = list(
+        highlight_selectors.with_featured(selectors.with_muted_authors(visible, user_id)).filter(
+            pk__in=page.object_list
+        )
+    )
     # The page's reactions in one query over its post ids (not a GROUP BY over the thread).
     reactions = selectors.reaction_summary([p.pk for p in posts], user_id)
     is_staff = access.is_staff(membership)
