@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, Expression, F, Func, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
@@ -24,6 +26,12 @@ from members.models import Membership, MembershipStatus
 SEARCH_PER_PAGE = settings.HEARTH_SEARCH_PER_PAGE
 # Threads whose title matches a search, at most (their opening posts join the results).
 TITLE_MATCHES = 2000
+# Matches counted at most (the page then says "1,000+"); pages go no further than that.
+SEARCH_COUNT_CAP = 1000
+# Memory PostgreSQL may use for one search's bitmaps and sort (SET LOCAL, this transaction only):
+# with the default 4 MB the bitmap of a common word goes lossy (every row of a block rechecked)
+# and the ranking sort spills to disk (bench/RESULTS.md, "Large community").
+SEARCH_WORK_MEM = "32MB"
 HL_START, HL_STOP = "\x02", "\x03"  # highlight sentinels, turned into <mark> after escaping
 
 
@@ -122,6 +130,20 @@ def _title_matches(sq: SearchQuery, user: object, community: Community | None) -
         .order_by("-last_post_at")
         .values_list("pk", flat=True)[:TITLE_MATCHES]
     )
+
+
+@contextmanager
+def search_transaction() -> Iterator[None]:
+    """Run a search's queries in a transaction where PostgreSQL may use ``SEARCH_WORK_MEM``.
+    ``SET LOCAL`` ends with the transaction, so it is safe behind a transaction-pooling PgBouncer.
+    Elsewhere nothing (an SQLite transaction here would take the write lock for a read)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
+        yield
 
 
 def split_tags(query: str) -> tuple[str, list[str]]:
