@@ -34,6 +34,11 @@ def parse_int(value: object, default: int | None = None, *, minimum: int | None 
     return number
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent the request (django-htmx's middleware sets ``request.htmx``)."""
+    return bool(getattr(request, "htmx", False))
+
+
 def safe_next(request: HttpRequest, fallback: str, *, field: str = "next") -> str:
     """The ``next`` target of the request (POST, then GET) if it is a path on this site, else
     ``fallback``. Only absolute paths ("/...") count: "foo", "//host", "https://…", "javascript:"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,19 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from communities.highlights import selectors, services
 from members import access
-from members.models import Membership
-
-
-def _membership(acc: access.CommunityAccess) -> Membership:
-    """The member the access check vouched for (the ``*_for_member``-style checks never return
-    without one; this keeps that promise explicit)."""
-    if acc.membership is None:
-        raise PermissionDenied("Join this community to take part.")
-    return acc.membership
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 @require_GET
@@ -49,7 +36,7 @@ def highlights(request: HttpRequest, slug: str) -> HttpResponse:
 def post_feature(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     post, acc = access.post_for_featurer(request.user, slug, post_id)
     try:
-        services.post_feature(actor=_membership(acc), post=post, note=request.POST.get("note", "")[:1000])
+        services.post_feature(actor=acc.member, post=post, note=request.POST.get("note", "")[:1000])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -60,6 +47,6 @@ def post_feature(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
 @require_POST
 def post_unfeature(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
     post, acc = access.post_for_featurer(request.user, slug, post_id)
-    if services.post_unfeature(actor=_membership(acc), post=post):
+    if services.post_unfeature(actor=acc.member, post=post):
         messages.success(request, "No longer featured.")
     return redirect(reverse("post-permalink", args=[slug, post.pk]))

@@ -17,21 +17,9 @@ from communities.polls import selectors, services
 from communities.polls.forms import PollForm
 from communities.polls.models import Poll
 from config.errors import too_many_requests
+from config.inputs import is_htmx
 from members import access
-from members.models import Membership
 from moderation.ratelimit import RateLimited
-
-
-def _membership(acc: access.CommunityAccess) -> Membership:
-    """The member the access check vouched for (the ``*_for_member``-style checks never return
-    without one; this keeps that promise explicit)."""
-    if acc.membership is None:
-        raise PermissionDenied("Join this community to take part.")
-    return acc.membership
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _poll_url(thread: Thread, poll: Poll) -> str:
@@ -44,7 +32,7 @@ def poll_new(request: HttpRequest, slug: str, thread_id: int) -> HttpResponse:
     form = PollForm(request.POST or None, tz=acc.community.tz)
     if request.method == "POST" and form.is_valid():
         try:
-            poll = services.poll_create(author=_membership(acc), thread=thread, **form.poll_kwargs())
+            poll = services.poll_create(author=acc.member, thread=thread, **form.poll_kwargs())
         except ValidationError as exc:
             for msg in exc.messages:
                 form.add_error(None, msg)
@@ -81,19 +69,19 @@ def _poll_partial(
 def poll_vote(request: HttpRequest, slug: str, poll_id: int) -> HttpResponse:
     poll, thread, acc = access.poll_for_voter(request.user, slug, poll_id)
     choice_ids = [int(v) for v in request.POST.getlist("choice") if v.strip().isdigit()]
-    had_voted = bool(selectors.my_choices(user_id=_membership(acc).user_id, poll_ids=[poll.pk]))
+    had_voted = bool(selectors.my_choices(user_id=acc.member.user_id, poll_ids=[poll.pk]))
     try:
-        services.poll_vote(voter=_membership(acc), poll=poll, choice_ids=choice_ids)
+        services.poll_vote(voter=acc.member, poll=poll, choice_ids=choice_ids)
     except RateLimited as exc:
         # 429 with Retry-After: a short text for htmx (shown next to the poll), a page otherwise.
         return too_many_requests(request, exc.messages[0], exc.retry_after)
     except ValidationError as exc:
         message = " ".join(exc.messages)
-        if _is_htmx(request):
+        if is_htmx(request):
             return HttpResponse(message, status=400, content_type="text/plain")
         messages.error(request, message)
         return redirect(_poll_url(thread, poll))
-    if _is_htmx(request):
+    if is_htmx(request):
         return _poll_partial(request, poll, thread, acc)
     messages.success(request, "Your vote is changed." if had_voted else "Your vote is in.")
     return redirect(_poll_url(thread, poll))
@@ -102,8 +90,8 @@ def poll_vote(request: HttpRequest, slug: str, poll_id: int) -> HttpResponse:
 @require_POST
 def poll_close(request: HttpRequest, slug: str, poll_id: int) -> HttpResponse:
     poll, thread, acc = access.poll_for_closer(request.user, slug, poll_id)
-    services.poll_close(actor=_membership(acc), poll=poll)
-    if _is_htmx(request):
+    services.poll_close(actor=acc.member, poll=poll)
+    if is_htmx(request):
         return _poll_partial(request, poll, thread, acc)
     messages.success(request, "Poll closed: the results are visible to everyone who can read the thread.")
     return redirect(_poll_url(thread, poll))

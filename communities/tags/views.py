@@ -4,7 +4,7 @@ tags (its author and the staff)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,19 +15,6 @@ from communities.discussions import selectors as discussion_selectors
 from communities.tags import selectors, services
 from communities.tags.forms import TagForm, TagSettingsForm, ThreadTagsForm
 from members import access
-from members.models import Membership
-
-
-def _membership(acc: access.CommunityAccess) -> Membership:
-    """The member the access check vouched for (the ``*_for_member``-style checks never return
-    without one; this keeps that promise explicit)."""
-    if acc.membership is None:
-        raise PermissionDenied("Join this community to take part.")
-    return acc.membership
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _tags_url(slug: str) -> str:
@@ -46,7 +33,7 @@ def tag_list(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             tag = services.tag_create(
                 community=acc.community,
-                actor=_membership(acc),
+                actor=acc.member,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
             )
@@ -83,7 +70,7 @@ def tag_settings(request: HttpRequest, slug: str) -> HttpResponse:
     form.is_valid()  # a checkbox: always valid
     communities_services.community_update(
         community=acc.community,
-        actor=_membership(acc).user,
+        actor=acc.member.user,
         members_may_add_tags=form.cleaned_data.get("members_may_add_tags", False),
     )
     messages.success(request, "Saved.")
@@ -133,7 +120,7 @@ def thread_tags_edit(request: HttpRequest, slug: str, thread_id: int) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             services.thread_set_tags(
-                actor=_membership(acc), thread=thread, tag_ids=form.tag_ids(), new_names=form.new_names()
+                actor=acc.member, thread=thread, tag_ids=form.tag_ids(), new_names=form.new_names()
             )
         except ValidationError as exc:
             for msg in exc.messages:

@@ -46,6 +46,14 @@ class CommunityAccess:
         return self.membership is not None
 
     @property
+    def member(self) -> Membership:
+        """The membership a participation check (``*_for_member``, ``*_for_staff``...) vouched
+        for; those never return without one, and this keeps the promise explicit."""
+        if self.membership is None:
+            raise PermissionDenied("Join this community to take part.")
+        return self.membership
+
+    @property
     def role(self) -> str | None:
         return self.membership.role if self.membership else None
 
