@@ -65,6 +65,18 @@ def latest_join_request(user: User, community: Community) -> JoinRequest | None:
     return JoinRequest.objects.filter(user=user, community=community).order_by("-created_at", "-id").first()
 
 
+def community_page_context(user: object, access: CommunityAccess, **extra: object) -> dict:
+    """What every community page's header needs: the community, the viewer's access, the member
+    count (free when the access check annotated it) and the join button's state."""
+    return {
+        "community": access.community,
+        "access": access,
+        "member_count": member_count(access.community),
+        "join": join_state(user, access),
+        **extra,
+    }
+
+
 def member_count(community: Community) -> int:
     """Active members; free when the community came from an access function (annotated)."""
     annotated = getattr(community, "active_members", None)

@@ -22,12 +22,12 @@ from members.adapter import INVITE_SESSION_KEY
 from members.forms import DecisionForm, InviteCreateForm, JoinRequestForm, RoleForm
 from members.models import Invite, JoinRequest, MembershipStatus, Role
 from members.selectors import (
+    community_page_context,
     invite_list,
     invite_redemptions,
     inviter_totals,
     join_state,
     latest_join_request,
-    member_count,
     member_list,
     membership_of,
     pending_requests,
@@ -60,13 +60,7 @@ BAD_TOKEN_WINDOW = 600
 
 
 def _context(request: HttpRequest, acc: access.CommunityAccess, **extra: object) -> dict:
-    return {
-        "community": acc.community,
-        "access": acc,
-        "member_count": member_count(acc.community),
-        "join": join_state(request.user, acc),
-        **extra,
-    }
+    return community_page_context(request.user, acc, **extra)
 
 
 @require_http_methods(["GET", "POST"])
@@ -259,16 +253,6 @@ def invite_accept(request: HttpRequest) -> HttpResponse:
 
 
 REQUESTS_PAGE_SIZE = 20
-
-
-def _context(request: HttpRequest, acc: access.CommunityAccess, **extra: object) -> dict:
-    return {
-        "community": acc.community,
-        "access": acc,
-        "member_count": member_count(acc.community),
-        "join": join_state(request.user, acc),
-        **extra,
-    }
 
 
 @require_http_methods(["GET", "POST"])

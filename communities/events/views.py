@@ -22,22 +22,16 @@ from communities.events.forms import AnswerForm, EventForm, NewEventForm, Questi
 from communities.events.models import Event
 from members import access
 from members.models import User
-from members.selectors import join_state, member_count
+from members.selectors import community_page_context
 from moderation.ratelimit import RateLimited
 
 PAGE_SIZE = 20
 
 
 def _context(request: HttpRequest, acc: access.CommunityAccess, **extra: object) -> dict:
-    return {
-        "community": acc.community,
-        "access": acc,
-        "member_count": member_count(acc.community),
-        "join": join_state(request.user, acc),
-        "nav": "events",
-        "zone": selectors.viewer_zone(request.user, acc.community),
-        **extra,
-    }
+    return community_page_context(
+        request.user, acc, nav="events", zone=selectors.viewer_zone(request.user, acc.community), **extra
+    )
 
 
 def _error_text(exc: ValidationError) -> str:
