@@ -145,6 +145,17 @@ class ResilientRedisCache(RedisCache):
             self._failed(exc)
             return True
 
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        # Sessions (cached_db) ask "is this key cached?"; when Redis is down the answer is no
+        # and the session is read from the database.
+        if self.is_down():
+            return False
+        try:
+            return super().has_key(key, version)
+        except _ERRORS as exc:
+            self._failed(exc)
+            return False
+
     def delete(self, key: Any, version: int | None = None) -> bool:
         if self.is_down():
             return False
