@@ -50,8 +50,14 @@ def _results(request: HttpRequest, query: str, **scope: object) -> tuple[object,
         page = Paginator(results, search_selectors.SEARCH_PER_PAGE).get_page(1)
         return page, bool(query.strip())
     with search_selectors.search_transaction():
-        page = CappedPaginator(results, search_selectors.SEARCH_PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
+        # Rank and page over post ids only (a narrow sort of every match), then fetch the page's
+        # rows, with their snippets, by id: sorting whole rows of a common word's matches spilled
+        # tens of megabytes to disk (bench/RESULTS.md, "Large community").
+        ranked = results.values_list("pk", flat=True)
+        page = CappedPaginator(ranked, search_selectors.SEARCH_PER_PAGE).get_page(request.GET.get("page"))
+        ids = list(page.object_list)
+        rows = {post.pk: post for post in results.filter(pk__in=ids)}
+        page.object_list = [rows[pk] for pk in ids if pk in rows]
     text, _tags = search_selectors.split_tags(query)
     if connection.vendor != "postgresql" or not text:
         for post in page.object_list:
