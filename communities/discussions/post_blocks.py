@@ -35,10 +35,6 @@ class PageViewer:
     p_base: str
     u_base: str
 
-    @property
-    def user_id(self) -> int | None:
-        return self.membership.user_id if self.membership is not None else None
-
 
 def block_values(
     post: Post, *, viewer: PageViewer, reactions: list[dict], is_new: bool, links: dict[str, str]
@@ -85,10 +81,8 @@ def block_values(
         "can_edit": access.can_edit_post(membership, post),
         "can_flag": membership is not None and not own and published and not removed,
         "moderate": viewer.is_staff and not own and live_or_hidden,
-        "mod_post_url": links["mod_post"].replace("0/", f"{post.pk}/") if viewer.is_staff else "",
-        "mod_member_url": (
-            links["mod_member"].replace("x/", f"{author.handle}/") if viewer.is_staff and author else ""
-        ),
+        "mod_post_url": f"{links['mod_post']}{post.pk}/" if viewer.is_staff else "",
+        "mod_member_url": f"{links['mod_member']}{author.handle}/" if viewer.is_staff and author else "",
         "can_feature": viewer.is_staff and not removed and published,
         "reactions": reactions,
     }
@@ -99,8 +93,9 @@ def page_links(community_slug: str) -> dict[str, str]:
     return {
         "highlights": reverse("highlights", args=[community_slug]),
         "messages_new": reverse("messages-new"),
-        "mod_post": reverse("mod-post", args=[community_slug, 0]),
-        "mod_member": reverse("mod-member", args=[community_slug, "x"]),
+        # Prefixes: the post id or the author's handle is appended per block.
+        "mod_post": reverse("mod-post", args=[community_slug, 0])[: -len("0/")],
+        "mod_member": reverse("mod-member", args=[community_slug, "x"])[: -len("x/")],
     }
 
 

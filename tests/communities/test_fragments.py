@@ -166,3 +166,17 @@ def test_thread_rows_show_unread_and_new_activity(
     make_post(writer, thread, "Something new")
     page = _page(client, home)
     assert "1 new" in page  # the row's values changed: another fragment
+
+
+def test_moderation_links_whatever_the_slug_ends_with(client, make_community, make_member, make_thread):
+    """The blocks build moderation URLs from prefixes: a slug ending in "0" or "x" stays intact."""
+    for slug in ("studio-10", "linux"):
+        community = make_community(slug=slug)
+        writer = make_member(community)
+        thread = make_thread(writer)
+        opening = thread.posts.get(is_opening=True)
+        staff = make_member(community, role=Role.MODERATOR)
+        client.force_login(staff.user)
+        page = _page(client, thread.get_absolute_url())
+        assert f'action="/c/{slug}/mod/posts/{opening.pk}/"' in page
+        assert f'href="/c/{slug}/mod/members/{writer.user.handle}/"' in page
