@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from communities import markdown as communities_markdown
 from communities.discussions import post_blocks, selectors, services, thread_rows
+from communities.discussions.composer import Composed, compose, with_retry_after
 from communities.discussions.forms import MoveThreadForm, PostEditForm, ReplyForm, ThreadForm
 from communities.discussions.models import Post, ReactionKind, SubscriptionLevel, Thread
 from communities.highlights import selectors as highlight_selectors
@@ -35,59 +33,11 @@ from members import access
 from members.submissions.services import submit_once
 from moderation import services as moderation_services
 from moderation.hooks import PostingRefused, moderation_check_react
-from moderation.ratelimit import RateLimited, rate_limited_response
 
 
 def _post_base(slug: str) -> str:
     """The "/c/<slug>/p/" prefix: post URLs are this plus "<id>/" and an action."""
     return reverse("post-permalink", args=[slug, 0])[: -len("0/")]
-
-
-def _errors(exc: ValidationError) -> list[str]:
-    return list(exc.messages)
-
-
-@dataclass
-class _Composed:
-    """What one composer submission came to (see ``_compose``)."""
-
-    result: object = None  # what the service returned, when it wrote
-    preview: str | None = None  # rendered preview, when the person asked for one
-    retry_after: int | None = None  # seconds, when a rate limit refused the write
-    response: HttpResponse | None = None  # a finished answer (429 JSON for htmx/JSON callers)
-
-
-def _compose(request: HttpRequest, form: Form, write: Callable[[], object]) -> _Composed:
-    """The one path of the three composers (new thread, reply, edit): a valid form either renders
-    a preview (the same renderer as posting) or calls ``write``; every refusal becomes a message on
-    the form, which keeps what the person typed. Rate limits answer htmx/JSON callers with 429 JSON
-    and plain form posts with the form again plus 429 and Retry-After."""
-    out = _Composed()
-    if not form.is_valid():
-        return out
-    if "preview" in request.POST:
-        try:
-            out.preview = communities_markdown.render_user_markdown(form.cleaned_data["body"])
-        except ValidationError as exc:
-            form.add_error("body", " ".join(exc.messages))
-        return out
-    try:
-        out.result = write()
-    except RateLimited as exc:
-        out.response = rate_limited_response(request, exc)
-        form.add_error(None, exc.messages[0])
-        out.retry_after = exc.retry_after
-    except ValidationError as exc:
-        for msg in exc.messages:
-            form.add_error(None, msg)
-    return out
-
-
-def _with_retry_after(response: HttpResponse, retry_after: int | None) -> HttpResponse:
-    if retry_after:
-        response.status_code = 429
-        response["Retry-After"] = str(retry_after)
-    return response
 
 
 def _thread_url(thread: Thread, page: int | None = None, anchor: str = "") -> str:
@@ -263,7 +213,7 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
         can_add=tag_services.can_create_tags(acc.community, acc.membership),
     )
     pform = PollForm(request.POST or None, prefix="poll", tz=acc.community.tz, required=False)
-    done = _Composed()
+    done = Composed()
     if request.method == "POST":
 
         @transaction.atomic  # a refused tag or poll leaves no thread behind
@@ -283,7 +233,7 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
             return thread
 
         if tform.is_valid() & pform.is_valid():
-            done = _compose(
+            done = compose(
                 request,
                 form,
                 # A repeat of the same form (double click, resend) returns the first thread.
@@ -315,7 +265,7 @@ def thread_new(request: HttpRequest, slug: str) -> HttpResponse:
         },
         status=400 if form.errors or tform.errors or pform.errors else 200,
     )
-    return _with_retry_after(response, done.retry_after)
+    return with_retry_after(response, done.retry_after)
 
 
 @require_POST
@@ -340,7 +290,7 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
         )
         return post
 
-    done = _compose(request, form, write)
+    done = compose(request, form, write)
     if done.response is not None:
         return done.response
     if done.result is not None:
@@ -358,7 +308,7 @@ def thread_reply(request: HttpRequest, slug: str, thread_id: int) -> HttpRespons
             .first()
         )
     response = render(request, "communities/thread.html", ctx, status=200 if preview is not None else 400)
-    return _with_retry_after(response, retry_after)
+    return with_retry_after(response, retry_after)
 
 
 @require_POST
@@ -385,9 +335,9 @@ def post_edit(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         raise PermissionDenied("Only the author can edit this post.")
     initial = {"body": post.body_md, "title": post.thread.title}
     form = PostEditForm(request.POST or None, initial=initial, is_opening=post.is_opening)
-    done = _Composed()
+    done = Composed()
     if request.method == "POST":
-        done = _compose(
+        done = compose(
             request,
             form,
             lambda: services.post_edit(
@@ -415,7 +365,7 @@ def post_edit(request: HttpRequest, slug: str, post_id: int) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
-    return _with_retry_after(response, done.retry_after)
+    return with_retry_after(response, done.retry_after)
 
 
 @require_GET

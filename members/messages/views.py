@@ -28,6 +28,7 @@ from members.messages.forms import (
 )
 from members.messages.models import Conversation, Participant
 from members.models import Membership, User
+from moderation import message_reports
 from moderation.ratelimit import RateLimited
 from moderation.services import AlreadyHandled
 
@@ -302,7 +303,7 @@ def message_report(request: HttpRequest, conversation_id: int, message_id: int) 
         form = ReportForm(request.POST, communities=communities, context=context)
         if form.is_valid():
             try:
-                services.message_report_create(
+                message_reports.message_report_create(
                     reporter=_me(request),
                     message=message,
                     community_id=int(form.cleaned_data["community"]),
@@ -476,7 +477,7 @@ def report_resolve(request: HttpRequest, slug: str, report_id: int) -> HttpRespo
         return redirect(queue)
     data = form.cleaned_data
     try:
-        services.message_report_resolve(
+        message_reports.message_report_resolve(
             actor=_membership(acc),
             report=report,
             action=data["action"],

@@ -17,6 +17,7 @@ from members.messages.models import (
     Participant,
 )
 from members.models import Membership, Role
+from moderation import message_reports
 from tests.messages.conftest import age
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def world(pm, make_member):
     )
     note = services.modnote_start(actor=pm.mod, target=pm.bob, body_md="A quiet word")
     alice_msg.conversation = direct
-    report = services.message_report_create(
+    report = message_reports.message_report_create(
         reporter=pm.bob.user, message=alice_msg, community_id=pm.community.pk, reason="harassment"
     )
     pm.direct, pm.group, pm.note, pm.report = direct, group, note, report

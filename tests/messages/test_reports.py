@@ -11,6 +11,7 @@ from django.urls import reverse
 from members.messages import services
 from members.messages.models import Message, MessageReport
 from members.models import Membership
+from moderation import message_reports
 from moderation.models import AuditLogEntry, Sanction
 from moderation.selectors import review_queue_counts, review_queue_page
 from tests.messages.conftest import age
@@ -67,7 +68,7 @@ def test_cannot_include_messages_of_another_conversation_or_pick_an_unshared_com
         sender=pm.carol.user, recipients=[pm.alice.user], community=pm.community, body_md="carol secret"
     )
     foreign = Message.objects.get(conversation=other)
-    report = services.message_report_create(
+    report = message_reports.message_report_create(
         reporter=pm.bob.user,
         message=msgs["you are awful"],
         community_id=pm.community.pk,
@@ -76,11 +77,11 @@ def test_cannot_include_messages_of_another_conversation_or_pick_an_unshared_com
     )
     assert [c.body_html for c in report.items.all()] == [msgs["you are awful"].body_html]
     with pytest.raises(ValidationError, match="share"):
-        services.message_report_create(
+        message_reports.message_report_create(
             reporter=pm.bob.user, message=msgs["private opener"], community_id=pm.other.pk, reason="spam"
         )
     with pytest.raises(ValidationError, match="already reported"):
-        services.message_report_create(
+        message_reports.message_report_create(
             reporter=pm.bob.user, message=msgs["you are awful"], community_id=pm.community.pk, reason="spam"
         )
 
@@ -88,7 +89,7 @@ def test_cannot_include_messages_of_another_conversation_or_pick_an_unshared_com
 @pytest.mark.parametrize("action", ["dismiss", "warn", "mute", "ban"])
 def test_moderator_acts_from_the_queue(client, pm, convo, action):
     _conv, msgs = convo
-    report = services.message_report_create(
+    report = message_reports.message_report_create(
         reporter=pm.bob.user, message=msgs["you are awful"], community_id=pm.community.pk, reason="harassment"
     )
     client.force_login(pm.mod.user)
@@ -123,7 +124,7 @@ def test_moderators_cannot_sanction_the_owner_through_a_report(client, pm):
     )
     msg = Message.objects.get(conversation=conv)
     msg.conversation = conv
-    report = services.message_report_create(
+    report = message_reports.message_report_create(
         reporter=pm.bob.user, message=msg, community_id=pm.community.pk, reason="other"
     )
     client.force_login(pm.mod.user)
@@ -146,7 +147,7 @@ def test_queue_query_count_with_many_reports(client, pm, make_member, django_ass
         )
         msg = Message.objects.get(conversation=conv)
         msg.conversation = conv
-        services.message_report_create(
+        message_reports.message_report_create(
             reporter=pm.bob.user, message=msg, community_id=pm.community.pk, reason="spam"
         )
     page = review_queue_page(pm.community, viewer=pm.mod)
@@ -164,7 +165,7 @@ def test_reports_are_rate_limited_per_day(pm, make_member, monkeypatch):
     from moderation.ratelimit import RateLimited
 
     cache.clear()
-    monkeypatch.setattr(services, "REPORTS_PER_DAY", 2)
+    monkeypatch.setattr(message_reports, "REPORTS_PER_DAY", 2)
     msgs = []
     for i in range(3):
         p = age(make_member(pm.community), 60)
@@ -175,11 +176,11 @@ def test_reports_are_rate_limited_per_day(pm, make_member, monkeypatch):
         msg.conversation = conv
         msgs.append(msg)
     for msg in msgs[:2]:
-        services.message_report_create(
+        message_reports.message_report_create(
             reporter=pm.bob.user, message=msg, community_id=pm.community.pk, reason="spam"
         )
     with pytest.raises(RateLimited, match="2 messages a day"):
-        services.message_report_create(
+        message_reports.message_report_create(
             reporter=pm.bob.user, message=msgs[2], community_id=pm.community.pk, reason="spam"
         )
     cache.clear()
